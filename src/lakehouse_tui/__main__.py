@@ -1,0 +1,3 @@
+from lakehouse_tui.cli import main
+
+raise SystemExit(main())

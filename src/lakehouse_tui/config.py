@@ -1,0 +1,386 @@
+"""The user's configuration: TOML in, frozen dataclasses out.
+
+Every key is declared once in `SCHEMA` with its type, default and a check, so unknown keys,
+wrong types and bad values all produce the same kind of one-line error:
+``config.toml:7: [lake] threads: expected a whole number >= 1, got 'four'``.
+Secrets are never read here: the config only names the environment variables that hold them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+import zoneinfo
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from lakehouse_tui import paths
+from lakehouse_tui.errors import ConfigError
+from lakehouse_tui.schedule.cron import CronError, parse_cron
+
+# A check returns None when the value is fine, else the expected form as words.
+Check = Callable[[Any], str | None]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def string() -> Check:
+    return lambda v: None if isinstance(v, str) else "a string"
+
+
+def nonempty_string() -> Check:
+    return lambda v: None if isinstance(v, str) and v.strip() else "a non-empty string"
+
+
+def integer(low: int, high: int) -> Check:
+    return lambda v: None if _is_int(v) and low <= v <= high else f"a whole number {low}-{high}"
+
+
+def positive_number() -> Check:
+    return lambda v: None if _is_number(v) and v > 0 else "a number > 0"
+
+
+def boolean() -> Check:
+    return lambda v: None if isinstance(v, bool) else "true or false"
+
+
+def one_of(*choices: str) -> Check:
+    words = " or ".join(f'"{c}"' for c in choices)
+    return lambda v: None if v in choices else words
+
+
+def env_var_name() -> Check:
+    pattern = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+    return lambda v: (
+        None
+        if isinstance(v, str) and pattern.match(v)
+        else "the NAME of an environment variable (e.g. LAKEHOUSE_PG_PASSWORD), not the secret"
+    )
+
+
+def memory_size() -> Check:
+    pattern = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+    return lambda v: None if isinstance(v, str) and pattern.match(v) else 'a size like "4GB"'
+
+
+def cron_string() -> Check:
+    def check(v: Any) -> str | None:
+        if not isinstance(v, str):
+            return 'a five-field cron string like "0 2 * * *"'
+        try:
+            parse_cron(v)
+        except CronError as err:
+            return f'a five-field cron string like "0 2 * * *" ({err})'
+        return None
+
+    return check
+
+
+def timezone_name() -> Check:
+    def check(v: Any) -> str | None:
+        expected = 'an IANA time zone like "Europe/London"'
+        if not isinstance(v, str) or not v:
+            return expected
+        try:
+            zoneinfo.ZoneInfo(v)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return expected
+        return None
+
+    return check
+
+
+@dataclass(frozen=True)
+class Key:
+    default: Any
+    check: Check
+    doc: str
+
+
+SCHEMA: dict[str, dict[str, Key]] = {
+    "lake": {
+        "raw_dir": Key(None, nonempty_string(), "directory of raw parquet files"),
+        "warehouse": Key(None, nonempty_string(), "DuckDB warehouse file"),
+        "memory_limit": Key("4GB", memory_size(), "DuckDB memory limit"),
+        "threads": Key(2, integer(1, 256), "DuckDB threads and dbt concurrency"),
+    },
+    "marts": {
+        "target": Key("duckdb", one_of("duckdb", "postgres"), "where the marts are built"),
+    },
+    "postgres": {
+        "host": Key("localhost", nonempty_string(), "PostgreSQL host"),
+        "port": Key(5432, integer(1, 65535), "PostgreSQL port"),
+        "dbname": Key("lakehouse", nonempty_string(), "database"),
+        "user": Key("lakehouse", nonempty_string(), "role"),
+        "password_env": Key("LAKEHOUSE_PG_PASSWORD", env_var_name(), "env var with the password"),
+        "sslmode": Key(
+            "prefer",
+            one_of("disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
+            "libpq sslmode",
+        ),
+        "schema": Key("marts", nonempty_string(), "schema the marts are built in"),
+        "connect_timeout": Key(5, integer(1, 300), "seconds before a connection attempt fails"),
+    },
+    "schedule": {
+        "job": Key(
+            "transform_dbt_models",
+            one_of("transform_dbt_models", "ingest_raw_data"),
+            "job the timer runs",
+        ),
+        "cron": Key("0 2 * * *", cron_string(), "five-field cron"),
+        "timezone": Key("Europe/London", timezone_name(), "IANA time zone of the cron"),
+    },
+    "airbyte": {
+        "url": Key("http://localhost:8000", nonempty_string(), "Airbyte server URL"),
+        "api": Key("public", one_of("public", "config"), "which Airbyte API to use"),
+        "username": Key("airbyte", string(), "basic-auth user (config API)"),
+        "password_env": Key("AIRBYTE_PASSWORD", env_var_name(), "env var with the password"),
+        "client_id": Key("", string(), "application client id (public API)"),
+        "client_secret_env": Key(
+            "AIRBYTE_CLIENT_SECRET", env_var_name(), "env var with the client secret"
+        ),
+        "workspace_id": Key("", string(), "workspace to discover connections in"),
+        "discover": Key(False, boolean(), "make every connection of the workspace an asset"),
+        "poll_interval": Key(2.0, positive_number(), "seconds between job status polls"),
+        "timeout": Key(3600.0, positive_number(), "seconds before a sync is given up"),
+        "connections": Key([], lambda v: None, "[[airbyte.connections]] entries"),
+    },
+    "keymap": {},  # free-form: binding id -> key, checked by the TUI
+}
+
+CONNECTION_KEYS: dict[str, Key] = {
+    "id": Key("", string(), "connection id"),
+    "name": Key("", string(), "connection name"),
+    "asset": Key("", string(), "asset key to show it as"),
+}
+
+
+@dataclass(frozen=True)
+class LakeSettings:
+    raw_dir: Path
+    warehouse: Path
+    memory_limit: str
+    threads: int
+
+
+@dataclass(frozen=True)
+class MartsSettings:
+    target: Literal["duckdb", "postgres"]
+
+
+@dataclass(frozen=True)
+class PostgresSettings:
+    host: str
+    port: int
+    dbname: str
+    user: str
+    password_env: str
+    sslmode: str
+    schema: str
+    connect_timeout: int
+
+    def password(self) -> str | None:
+        return os.environ.get(self.password_env)
+
+    def location(self) -> str:
+        """Where the marts live, for display: never includes the password."""
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}"
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    job: str
+    cron: str
+    timezone: str
+
+
+@dataclass(frozen=True)
+class AirbyteConnection:
+    id: str = ""
+    name: str = ""
+    asset: str = ""
+
+
+@dataclass(frozen=True)
+class AirbyteSettings:
+    url: str
+    api: Literal["public", "config"]
+    username: str
+    password_env: str
+    client_id: str
+    client_secret_env: str
+    workspace_id: str
+    discover: bool
+    poll_interval: float
+    timeout: float
+    connections: tuple[AirbyteConnection, ...]
+
+    @property
+    def enabled(self) -> bool:
+        return self.discover or bool(self.connections)
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None
+    lake: LakeSettings
+    marts: MartsSettings
+    postgres: PostgresSettings
+    schedule: ScheduleSettings
+    airbyte: AirbyteSettings
+    keymap: Mapping[str, str] = field(default_factory=dict)
+    state_dir: Path = field(default_factory=paths.state_dir)
+    cache_dir: Path = field(default_factory=paths.cache_dir)
+
+    @property
+    def store_path(self) -> Path:
+        return self.state_dir / "runs.sqlite"
+
+
+class _Locator:
+    """Finds the line of a key in the TOML text, for error messages (best effort)."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+
+    def line_of(self, section: str, key: str | None = None) -> int | None:
+        in_section = False
+        header = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_.\-\"]+)\s*\]\]?")
+        for number, line in enumerate(self.lines, start=1):
+            match = header.match(line)
+            if match:
+                name = match.group(1).strip('"')
+                in_section = name == section or name.startswith(section + ".")
+                if key is None and in_section:
+                    return number
+                continue
+            if in_section and key is not None and re.match(rf"^\s*\"?{re.escape(key)}\"?\s*=", line):
+                return number
+        return None
+
+
+def _fail(path: Path | None, locator: _Locator | None, section: str, key: str | None, msg: str) -> ConfigError:
+    where = str(path) if path else "config"
+    line = locator.line_of(section, key) if locator else None
+    if line:
+        where += f":{line}"
+    name = f"[{section}] {key}" if key else f"[{section}]"
+    return ConfigError(f"{where}: {name}: {msg}")
+
+
+def _section_values(
+    raw: Mapping[str, Any],
+    section: str,
+    keys: Mapping[str, Key],
+    path: Path | None,
+    locator: _Locator | None,
+) -> dict[str, Any]:
+    values = {name: key.default for name, key in keys.items()}
+    for name, value in raw.items():
+        if name not in keys:
+            known = ", ".join(keys) or "none"
+            raise _fail(path, locator, section, name, f"unknown key; known keys: {known}")
+        expected = keys[name].check(value)
+        if expected is not None:
+            raise _fail(path, locator, section, name, f"expected {expected}, got {value!r}")
+        values[name] = value
+    return values
+
+
+def _connections(
+    raw: Any, path: Path | None, locator: _Locator | None
+) -> tuple[AirbyteConnection, ...]:
+    if not isinstance(raw, list):
+        raise _fail(path, locator, "airbyte", "connections", "expected [[airbyte.connections]] tables")
+    result = []
+    for entry in raw:
+        if not isinstance(entry, dict):
+            raise _fail(path, locator, "airbyte.connections", None, "expected a table")
+        values = _section_values(entry, "airbyte.connections", CONNECTION_KEYS, path, locator)
+        if not values["id"] and not values["name"]:
+            raise _fail(
+                path, locator, "airbyte.connections", None, 'each entry needs id = "..." or name = "..."'
+            )
+        result.append(AirbyteConnection(**values))
+    return tuple(result)
+
+
+def _resolve_path(value: str, base: Path | None) -> Path:
+    path = Path(os.path.expandvars(value)).expanduser()
+    if not path.is_absolute() and base is not None:
+        path = base.parent / path
+    return path
+
+
+def from_mapping(raw: Mapping[str, Any], path: Path | None = None, text: str = "") -> Config:
+    """Build a Config from parsed TOML; relative paths are relative to the config file."""
+    locator = _Locator(text) if text else None
+    for section, value in raw.items():
+        if section not in SCHEMA:
+            known = ", ".join(f"[{s}]" for s in SCHEMA)
+            raise _fail(path, locator, section, None, f"unknown section; known sections: {known}")
+        if not isinstance(value, dict):
+            raise _fail(path, locator, section, None, "expected a table like [section]")
+    keymap_raw = raw.get("keymap", {})
+    for action, key in keymap_raw.items():
+        if not isinstance(key, str) or not key:
+            raise _fail(path, locator, "keymap", action, 'expected a key like "ctrl+r"')
+
+    def values(section: str) -> dict[str, Any]:
+        return _section_values(raw.get(section, {}), section, SCHEMA[section], path, locator)
+
+    lake = values("lake")
+    data = paths.data_dir()
+    airbyte = values("airbyte")
+    airbyte["connections"] = _connections(airbyte["connections"], path, locator)
+    return Config(
+        path=path,
+        lake=LakeSettings(
+            raw_dir=_resolve_path(lake["raw_dir"], path) if lake["raw_dir"] else data / "raw",
+            warehouse=(
+                _resolve_path(lake["warehouse"], path)
+                if lake["warehouse"]
+                else data / "warehouse.duckdb"
+            ),
+            memory_limit=lake["memory_limit"],
+            threads=lake["threads"],
+        ),
+        marts=MartsSettings(**values("marts")),
+        postgres=PostgresSettings(**values("postgres")),
+        schedule=ScheduleSettings(**values("schedule")),
+        airbyte=AirbyteSettings(**airbyte),
+        keymap=dict(keymap_raw),
+    )
+
+
+def load(explicit: str | os.PathLike[str] | None = None) -> Config:
+    """Read the config named by --config / $LAKEHOUSE_TUI_CONFIG / the user config dir.
+
+    With no file anywhere, the defaults apply (everything under the platformdirs dirs).
+    """
+    path = paths.find_config_path(explicit)
+    if path is None:
+        return from_mapping({})
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: config file not found; create one with `lakehouse-tui init`"
+        ) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read config file ({err})") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        # tomllib reports "... (at line 3, column 7)"; keep it on one line.
+        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    return from_mapping(raw, path, text)

@@ -1,0 +1,1 @@
+"""The headless core: no Textual or Rich imports in this package."""

@@ -1,0 +1,41 @@
+"""One family of user-facing errors.
+
+Every message is one line that names the file, field or asset at fault and says what to do.
+The CLI maps the class to an exit code and prints no traceback unless --debug is given.
+"""
+
+from __future__ import annotations
+
+
+class LakehouseError(Exception):
+    """A problem the user can fix; `str(err)` is the one line shown to them."""
+
+    exit_code = 1
+
+
+class UsageError(LakehouseError):
+    """Bad command-line usage, e.g. an unknown asset in a selection."""
+
+    exit_code = 2
+
+
+class ConfigError(UsageError):
+    """The config file is missing a value, has an unknown key or a value of the wrong form."""
+
+
+class DataError(LakehouseError):
+    """Input data (raw parquet files) is unusable."""
+
+
+class RunFailed(LakehouseError):
+    """A step or a blocking check failed during a run."""
+
+
+class LockedError(LakehouseError):
+    """Another run holds the warehouse lock."""
+
+    exit_code = 3
+
+
+class TargetUnavailable(LakehouseError):
+    """An external system (PostgreSQL, Airbyte) cannot be reached or refused us."""

@@ -1,0 +1,1 @@
+"""Plain synchronous clients for external systems (Airbyte, OpenLineage)."""

@@ -1,0 +1,1 @@
+"""OS timers (systemd user timers, launchd agents) for the nightly run."""
