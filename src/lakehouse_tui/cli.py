@@ -21,9 +21,14 @@ if TYPE_CHECKING:
 
 Command = Callable[[argparse.Namespace, "Config"], int]
 
-# Each module in lakehouse_tui.commands has `register(subparsers)`, which adds its parser and
+# Every module in lakehouse_tui.commands that has `register(subparsers)` adds its parser and
 # sets `handler=run`; modules keep heavy imports inside `run` so start-up stays fast.
-COMMAND_MODULES = ("init_config", "demo_data", "status")
+def _command_modules() -> list[str]:
+    import pkgutil
+
+    from lakehouse_tui import commands
+
+    return sorted(info.name for info in pkgutil.iter_modules(commands.__path__))
 
 
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -67,8 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     _add_run_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(f"lakehouse_tui.commands.{name}").register(commands)
+    for name in _command_modules():
+        module = importlib.import_module(f"lakehouse_tui.commands.{name}")
+        if hasattr(module, "register"):
+            module.register(commands)
     return parser
 
 

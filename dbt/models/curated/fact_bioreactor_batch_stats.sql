@@ -1,0 +1,14 @@
+-- Summary statistics of each sensor tag over each batch.
+select
+    batch_id,
+    min(equipment_id) as equipment_id,
+    tag,
+    min(ts) as batch_start,
+    max(ts) as batch_end,
+    avg(value) as avg_value,
+    stddev_samp(value) as stddev_value,
+    min(value) as min_value,
+    max(value) as max_value,
+    count(*) as record_count
+from {{ ref('stg_bioreactor') }}
+group by batch_id, tag

@@ -1,0 +1,115 @@
+"""Everything dbt needs from our config: the generated profile, paths, env and CLI flags.
+
+The profile is generated from the user's config into the state dir; users never edit
+profiles.yml. Secrets stay out of it: the PostgreSQL password is an `env_var()` reference to
+the variable named in the config. dbt's target/, logs/ and partial-parse files also live in
+the state dir, so the installed package can stay read-only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from lakehouse_tui import paths
+from lakehouse_tui.config import Config
+
+PROFILE_NAME = "lakehouse"
+RAW_DIR_ENV = "LAKEHOUSE_TUI_RAW_DIR"
+DUCKDB_TARGET = "duckdb"
+POSTGRES_TARGET = "postgres"
+DUCKDB_MARTS_SCHEMA = "marts"
+
+
+@dataclass(frozen=True)
+class DbtSetup:
+    project_dir: Path
+    profiles_dir: Path
+    target_path: Path
+    log_path: Path
+    env: dict[str, str]
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.target_path / "manifest.json"
+
+    def args(self, command: str, *extra: str, target: str = DUCKDB_TARGET) -> list[str]:
+        """dbt CLI arguments for `command` with our paths (the same for dbtRunner)."""
+        return [
+            command,
+            "--project-dir",
+            str(self.project_dir),
+            "--profiles-dir",
+            str(self.profiles_dir),
+            "--target-path",
+            str(self.target_path),
+            "--log-path",
+            str(self.log_path),
+            "--target",
+            target,
+            "--no-send-anonymous-usage-stats",
+            "--no-version-check",
+            *extra,
+        ]
+
+    def apply_env(self) -> None:
+        os.environ.update(self.env)
+
+
+def _yaml_str(value: str) -> str:
+    # JSON strings are valid YAML scalars and escape everything that needs it.
+    return json.dumps(value)
+
+
+def render_profile(config: Config) -> str:
+    lake = config.lake
+    lines = [
+        f"{PROFILE_NAME}:",
+        f"  target: {DUCKDB_TARGET}",
+        "  outputs:",
+        f"    {DUCKDB_TARGET}:",
+        "      type: duckdb",
+        f"      path: {_yaml_str(str(lake.warehouse))}",
+        f"      schema: {DUCKDB_MARTS_SCHEMA}",
+        f"      threads: {lake.threads}",
+        "      settings:",
+        f"        memory_limit: {_yaml_str(lake.memory_limit)}",
+        f"        threads: {lake.threads}",
+    ]
+    if config.marts.target == "postgres":
+        pg = config.postgres
+        lines += [
+            f"    {POSTGRES_TARGET}:",
+            "      type: postgres",
+            f"      host: {_yaml_str(pg.host)}",
+            f"      port: {pg.port}",
+            f"      dbname: {_yaml_str(pg.dbname)}",
+            f"      user: {_yaml_str(pg.user)}",
+            # A reference, rendered by dbt at run time: the password never touches the disk.
+            f"      password: \"{{{{ env_var('{pg.password_env}') }}}}\"",
+            f"      schema: {_yaml_str(pg.schema)}",
+            f"      sslmode: {_yaml_str(pg.sslmode)}",
+            f"      connect_timeout: {pg.connect_timeout}",
+            f"      threads: {lake.threads}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def prepare(config: Config) -> DbtSetup:
+    """Write the profile (only when it changed, to keep dbt's partial parse valid)."""
+    root = config.state_dir / "dbt"
+    setup = DbtSetup(
+        project_dir=paths.dbt_project_dir(),
+        profiles_dir=root / "profiles",
+        target_path=root / "target",
+        log_path=root / "logs",
+        env={RAW_DIR_ENV: str(config.lake.raw_dir)},
+    )
+    setup.profiles_dir.mkdir(parents=True, exist_ok=True)
+    profile = setup.profiles_dir / "profiles.yml"
+    text = render_profile(config)
+    if not profile.exists() or profile.read_text(encoding="utf-8") != text:
+        profile.write_text(text, encoding="utf-8")
+    return setup
