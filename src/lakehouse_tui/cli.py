@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -111,3 +112,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lakehouse-tui: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of our output went away (e.g. `| head`); nothing more to say.
+        sys.stderr.close()
+        return 141
+
+
+def entry() -> None:
+    """Console-script entry: exit without the slow interpreter teardown after dbt ran."""
+    # os._exit skips multiprocessing's cleanup of dbt's locks; the resource tracker would
+    # then warn about them although the kernel frees them with the process.
+    os.environ.setdefault(
+        "PYTHONWARNINGS", "ignore::UserWarning:multiprocessing.resource_tracker"
+    )
+    code = main()
+    if "dbt" in sys.modules:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise SystemExit(code)

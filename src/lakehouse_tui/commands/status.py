@@ -1,0 +1,53 @@
+"""`lakehouse-tui status [--json]`: every asset with its status, freshness and checks."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lakehouse_tui.config import Config
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser("status", help="print every asset with its status")
+    parser.add_argument("--json", action="store_true", dest="status_json", help="print JSON")
+    parser.set_defaults(handler=run)
+
+
+def age(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f}s ago"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f}m ago"
+    if seconds < 129600:
+        return f"{seconds / 3600:.0f}h ago"
+    return f"{seconds / 86400:.0f}d ago"
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    from lakehouse_tui.core.asset_status import asset_statuses
+    from lakehouse_tui.core.workspace import Workspace
+
+    workspace = Workspace.open(config)
+    try:
+        statuses = asset_statuses(workspace)
+    finally:
+        workspace.close()
+    if args.status_json:
+        print(json.dumps([s.to_dict() for s in statuses], indent=2, default=str))
+        return 0
+    now = time.time()
+    width = max(len(s.key) for s in statuses)
+    print(f"{'asset':<{width}}  {'status':<13} {'materialized':<13} {'rows':>12}  {'checks':<14} stale")
+    for s in statuses:
+        when = age(now - s.materialized_at) if s.materialized_at else "never"
+        rows = f"{s.rows:,}" if isinstance(s.rows, int) else "-"
+        checks = s.checks_summary or "-"
+        print(
+            f"{s.key:<{width}}  {s.status:<13} {when:<13} {rows:>12}  {checks:<14} "
+            f"{s.stale_reason if s.stale else 'no'}"
+        )
+    return 0

@@ -1,0 +1,216 @@
+"""Assets: what can be materialized, translated from the dbt manifest plus non-dbt sources.
+
+A *unit* asset is something one step materializes: the raw parquet files, an Airbyte
+connection, or one dbt model. The four seed assets of the pipeline (raw_bioreactor_data,
+dbt_staging_models, dbt_curated_models, dbt_postgres_marts) are kept: the raw one is a unit,
+the three dbt ones are *group assets* whose members are the models selected by their tags.
+`DbtTranslator` is the one place that decides how a dbt node becomes an asset; replace it to
+change keys, groups or kinds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+RAW_ASSET = "raw_bioreactor_data"
+RAW_GROUP = "raw_ingestion"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    description: str
+    data_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """A dbt data test attached to an asset; `error` severity blocks downstream assets."""
+
+    name: str
+    unique_id: str
+    asset_key: str
+    test: str
+    column: str | None
+    severity: str
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity == "error"
+
+
+@dataclass(frozen=True)
+class Asset:
+    key: str
+    group: str
+    kind: str  # raw | airbyte | duckdb | postgres
+    description: str
+    deps: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    unique_id: str | None = None
+    schema: str | None = None
+    relation: str | None = None  # schema.table where the model lives
+    materialized: str | None = None
+    columns: tuple[Column, ...] = ()
+    sql: str = ""
+    path: str | None = None
+    code_version: str | None = None
+    checks: tuple[Check, ...] = ()
+    group_asset: str | None = None  # the seed group asset this model belongs to
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def is_dbt(self) -> bool:
+        return self.unique_id is not None
+
+
+@dataclass(frozen=True)
+class GroupAsset:
+    key: str
+    group: str
+    tags: tuple[str, ...]
+    description: str
+
+
+GROUP_ASSETS: tuple[GroupAsset, ...] = (
+    GroupAsset(
+        "dbt_staging_models",
+        "dbt_staging",
+        ("stg",),
+        "dbt staging models: typed views over the raw parquet files (DuckDB views).",
+    ),
+    GroupAsset(
+        "dbt_curated_models",
+        "dbt_curated",
+        ("int", "curated"),
+        "dbt intermediate and curated models: downsampled readings, batch dimension and "
+        "per-batch statistics (DuckDB tables).",
+    ),
+    GroupAsset(
+        "dbt_postgres_marts",
+        "dbt_marts",
+        ("mart",),
+        "dbt marts for BI dashboards (PostgreSQL tables, or DuckDB in the embedded default).",
+    ),
+)
+
+JOBS: dict[str, str] = {
+    "ingest_raw_data": f"group:{RAW_GROUP}",
+    "transform_dbt_models": "group:dbt_staging or group:dbt_curated or group:dbt_marts",
+}
+
+
+def raw_asset(upstream: tuple[str, ...] = ()) -> Asset:
+    return Asset(
+        key=RAW_ASSET,
+        group=RAW_GROUP,
+        kind="raw",
+        description="Raw bioreactor sensor readings: parquet files in the raw lake dir, one per "
+        "batch, long format (batch_id, equipment_id, ts, tag, value, site).",
+        deps=upstream,
+        tags=("raw",),
+    )
+
+
+class DbtTranslator:
+    """Maps a dbt manifest node to an asset. Subclass and override to customise."""
+
+    def __init__(self, marts_target: str) -> None:
+        self.marts_target = marts_target
+
+    def asset_key(self, node: dict[str, Any]) -> str:
+        return str(node["name"])
+
+    def group_asset(self, node: dict[str, Any]) -> GroupAsset | None:
+        tags = set(node.get("tags", []))
+        for group in GROUP_ASSETS:
+            if tags & set(group.tags):
+                return group
+        return None
+
+    def kind(self, node: dict[str, Any]) -> str:
+        return self.marts_target if "mart" in node.get("tags", []) else "duckdb"
+
+    def description(self, node: dict[str, Any]) -> str:
+        return " ".join(str(node.get("description") or "").split())
+
+    def code_version(self, node: dict[str, Any]) -> str:
+        """Hash of the model's SQL file and the config that shapes its output."""
+        config = node.get("config", {})
+        shape = {
+            "checksum": node.get("checksum", {}).get("checksum"),
+            "materialized": config.get("materialized"),
+            "schema": node.get("schema"),
+            "kind": self.kind(node),
+        }
+        return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _checks(manifest: dict[str, Any], key_of: dict[str, str]) -> dict[str, list[Check]]:
+    checks: dict[str, list[Check]] = {}
+    for unique_id, node in manifest.get("nodes", {}).items():
+        if node.get("resource_type") != "test":
+            continue
+        attached = node.get("attached_node") or next(
+            (dep for dep in node.get("depends_on", {}).get("nodes", []) if dep in key_of), None
+        )
+        if attached not in key_of:
+            continue
+        asset_key = key_of[attached]
+        metadata = node.get("test_metadata") or {}
+        checks.setdefault(asset_key, []).append(
+            Check(
+                name=str(node["name"]),
+                unique_id=unique_id,
+                asset_key=asset_key,
+                test=str(metadata.get("name") or "singular"),
+                column=node.get("column_name"),
+                severity=str(node.get("config", {}).get("severity", "error")).lower(),
+            )
+        )
+    return checks
+
+
+def dbt_assets(manifest: dict[str, Any], translator: DbtTranslator) -> list[Asset]:
+    """Every dbt model as an asset; models that read raw files depend on the raw asset."""
+    models = {
+        uid: node
+        for uid, node in manifest.get("nodes", {}).items()
+        if node.get("resource_type") == "model"
+    }
+    key_of = {uid: translator.asset_key(node) for uid, node in models.items()}
+    checks = _checks(manifest, key_of)
+    assets = []
+    for uid, node in models.items():
+        deps = tuple(key_of[d] for d in node.get("depends_on", {}).get("nodes", []) if d in key_of)
+        if not deps:
+            deps = (RAW_ASSET,)  # a model with no model parents reads the raw lake
+        group = translator.group_asset(node)
+        key = key_of[uid]
+        assets.append(
+            Asset(
+                key=key,
+                group=group.group if group else "dbt_other",
+                kind=translator.kind(node),
+                description=translator.description(node),
+                deps=deps,
+                tags=tuple(node.get("tags", [])),
+                unique_id=uid,
+                schema=node.get("schema"),
+                relation=f"{node.get('schema')}.{node.get('alias') or node['name']}",
+                materialized=node.get("config", {}).get("materialized"),
+                columns=tuple(
+                    Column(c["name"], " ".join(str(c.get("description") or "").split()), c.get("data_type"))
+                    for c in node.get("columns", {}).values()
+                ),
+                sql=str(node.get("raw_code") or ""),
+                path=node.get("original_file_path"),
+                code_version=translator.code_version(node),
+                checks=tuple(checks.get(key, [])),
+                group_asset=group.key if group else None,
+            )
+        )
+    return assets

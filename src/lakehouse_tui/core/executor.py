@@ -1,0 +1,337 @@
+"""The one way to materialize: run a plan's steps under the run lock, recording everything.
+
+The headless CLI, the OS timer and the TUI (through a child process) all come through here,
+so every run looks the same in the run store. Front ends follow a run through `RunEvent`s.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from lakehouse_tui.config import Config
+from lakehouse_tui.core import raw, versions, warehouse
+from lakehouse_tui.core.dbt_setup import DbtSetup
+from lakehouse_tui.core.graph import AssetGraph
+from lakehouse_tui.core.lock import LockHolder, RunLock
+from lakehouse_tui.core.plan import Plan, Step
+from lakehouse_tui.core.store import RunStore
+from lakehouse_tui.errors import LakehouseError
+
+# Asset statuses within a run.
+PENDING, RUNNING, MATERIALIZED, FAILED, SKIPPED, CANCELLED = (
+    "pending",
+    "running",
+    "materialized",
+    "failed",
+    "skipped",
+    "cancelled",
+)
+
+
+@dataclass(frozen=True)
+class RunEvent:
+    event: str
+    run_id: str
+    ts: float
+    step: str | None = None
+    asset: str | None = None
+    status: str | None = None
+    message: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v not in (None, {})}
+
+
+@dataclass
+class AssetOutcome:
+    key: str
+    step: str
+    status: str = PENDING
+    message: str = ""
+    started: float | None = None
+    duration: float | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    status: str
+    assets: dict[str, AssetOutcome]
+    failed_checks: list[str]
+    message: str
+    duration: float
+
+
+def new_run_id() -> str:
+    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+EventCallback = Callable[[RunEvent], None]
+
+
+class Executor:
+    def __init__(
+        self,
+        config: Config,
+        graph: AssetGraph,
+        store: RunStore,
+        setup: DbtSetup,
+        *,
+        dbt_manifest: Any | None = None,
+        on_event: EventCallback | None = None,
+    ) -> None:
+        self.config = config
+        self.graph = graph
+        self.store = store
+        self.setup = setup
+        self.dbt_manifest = dbt_manifest
+        self.on_event = on_event or (lambda event: None)
+        self.run_id = ""
+        self.outcomes: dict[str, AssetOutcome] = {}
+        self.blocking: dict[str, str] = {}  # asset -> why its downstream must not run
+        self.failed_checks: list[str] = []
+        self.data_versions: dict[str, str] = {}
+
+    # -- events -------------------------------------------------------------------------
+
+    def emit(self, event: str, **fields: Any) -> None:
+        run_event = RunEvent(event, self.run_id, time.time(), **fields)
+        self.store.add_event(
+            self.run_id,
+            event,
+            step=run_event.step,
+            asset_key=run_event.asset,
+            message=run_event.message,
+            data=run_event.data or None,
+        )
+        self.on_event(run_event)
+
+    def set_status(self, key: str, status: str, message: str = "") -> None:
+        outcome = self.outcomes[key]
+        outcome.status = status
+        outcome.message = message
+        now = time.time()
+        if status == RUNNING:
+            outcome.started = now
+        elif outcome.started is not None and outcome.duration is None:
+            outcome.duration = now - outcome.started
+        self.store.set_asset_status(self.run_id, key, status, message or None)
+        event = {RUNNING: "asset_started", FAILED: "asset_failed", SKIPPED: "asset_skipped"}
+        if status in event:
+            self.emit(event[status], step=outcome.step, asset=key, status=status, message=message or None)
+        if status in (FAILED, SKIPPED, CANCELLED):
+            self.blocking[key] = f"{key} {status}"
+
+    def record_materialization(self, key: str, metadata: dict[str, Any], data_version: str | None) -> None:
+        outcome = self.outcomes[key]
+        if outcome.started is not None and outcome.duration is None:
+            outcome.duration = time.time() - outcome.started
+        metadata = {**metadata, "duration": round(outcome.duration or 0.0, 3)}
+        asset = self.graph.assets[key]
+        materialization = self.store.add_materialization(
+            self.run_id,
+            key,
+            duration=outcome.duration,
+            metadata=metadata,
+            code_version=asset.code_version,
+            data_version=data_version,
+            input_versions=versions.input_versions(self.graph, key, self.data_versions),
+        )
+        self.data_versions[key] = materialization.data_version
+        outcome.metadata = metadata
+        outcome.status = MATERIALIZED
+        self.store.set_asset_status(self.run_id, key, MATERIALIZED)
+        self.emit("asset_materialized", step=outcome.step, asset=key, status=MATERIALIZED, data=metadata)
+
+    # -- the run ------------------------------------------------------------------------
+
+    def run(
+        self,
+        plan: Plan,
+        *,
+        trigger: str,
+        job: str | None = None,
+        wait: bool = False,
+        run_id: str | None = None,
+    ) -> RunOutcome:
+        self.run_id = run_id or new_run_id()
+        started = time.time()
+        holder = LockHolder(self.run_id, os.getpid(), trigger, started)
+        with RunLock(self.config.state_dir / "run.lock", holder, wait=wait):
+            self.outcomes = {key: AssetOutcome(key, step) for key, step in plan.asset_steps()}
+            self.store.start_run(
+                self.run_id,
+                selection=plan.selection,
+                job=job,
+                trigger=trigger,
+                pid=os.getpid(),
+                plan=plan.to_list(),
+                assets=plan.asset_steps(),
+            )
+            self.emit("run_started", message=plan.selection, data={"trigger": trigger, "plan": plan.to_list()})
+            latest = self.store.latest_materializations()
+            self.data_versions = versions.current_data_versions(
+                self.graph, latest, self.config.lake.raw_dir
+            )
+            try:
+                for step in plan.steps:
+                    self.run_step(step)
+            except KeyboardInterrupt:
+                for outcome in self.outcomes.values():
+                    if outcome.status in (PENDING, RUNNING):
+                        self.set_status(outcome.key, CANCELLED, "run cancelled")
+                return self.finish("cancelled", "cancelled by the user", started)
+            failed = [o for o in self.outcomes.values() if o.status != MATERIALIZED]
+            if failed or self.failed_checks:
+                parts = [f"{o.key} {o.status}" + (f" ({o.message})" if o.message else "") for o in failed]
+                parts += [f"check {name} failed" for name in self.failed_checks]
+                return self.finish("failed", "; ".join(parts), started)
+            return self.finish("succeeded", "", started)
+
+    def finish(self, status: str, message: str, started: float) -> RunOutcome:
+        self.store.finish_run(self.run_id, status, message or None)
+        duration = time.time() - started
+        self.emit("run_finished", status=status, message=message or None, data={"duration": round(duration, 3)})
+        return RunOutcome(self.run_id, status, self.outcomes, self.failed_checks, message, duration)
+
+    def run_step(self, step: Step) -> None:
+        runnable = []
+        for key in step.assets if step.kind != "publish" else ():
+            reason = next(
+                (self.blocking[up] for up in self.graph.upstream(key) if up in self.blocking), None
+            )
+            if reason:
+                self.set_status(key, SKIPPED, f"upstream {reason}")
+            else:
+                runnable.append(key)
+        if step.kind != "publish" and not runnable:
+            return
+        step_started = time.time()
+        self.emit("step_started", step=step.name, message=step.describe(), data={"assets": runnable})
+        if step.kind == "raw":
+            self.run_raw(step)
+        elif step.kind == "dbt":
+            self.run_dbt(step, runnable)
+        else:
+            raise LakehouseError(f"step {step.name!r} ({step.kind}) is not supported yet")
+        statuses = [self.outcomes[k].status for k in step.assets if k in self.outcomes]
+        self.emit(
+            "step_finished",
+            step=step.name,
+            status=FAILED if FAILED in statuses else "succeeded",
+            data={"duration": round(time.time() - step_started, 3)},
+        )
+
+    def run_raw(self, step: Step) -> None:
+        key = step.assets[0]
+        self.set_status(key, RUNNING)
+        raw_dir = self.config.lake.raw_dir
+        try:
+            scan = raw.scan(raw_dir)
+        except LakehouseError as err:
+            self.store.add_logs([(self.run_id, key, time.time(), "error", str(err))])
+            self.set_status(key, FAILED, str(err))
+            return
+        self.record_materialization(key, scan.metadata(), raw.fingerprint(raw_dir))
+
+    def run_dbt(self, step: Step, keys: list[str]) -> None:
+        from lakehouse_tui.core import dbt_run
+
+        assert step.target is not None
+        key_of = {self.graph.assets[k].unique_id: k for k in keys}
+        checks = {c.unique_id: c for k in keys for c in self.graph.assets[k].checks}
+        finished: set[str] = set()
+        logs: list[tuple[str, str | None, float, str, str]] = []
+
+        def asset_of(unique_id: str | None) -> str | None:
+            if unique_id in key_of:
+                return key_of[unique_id]
+            check = checks.get(unique_id or "")
+            return check.asset_key if check else None
+
+        # dbt calls these from its worker threads.
+        guard = threading.Lock()
+
+        def on_log(unique_id: str | None, level: str, message: str) -> None:
+            with guard:
+                logs.append((self.run_id, asset_of(unique_id), time.time(), level, message))
+
+        def on_node(event: dbt_run.NodeEvent) -> None:
+            with guard:
+                handle_node(event)
+
+        def handle_node(event: dbt_run.NodeEvent) -> None:
+            if event.unique_id in key_of:
+                key = key_of[event.unique_id]
+                if event.kind == "started":
+                    self.set_status(key, RUNNING)
+                elif event.status == "success":
+                    self.outcomes[key].status = "built"
+                    self.outcomes[key].duration = event.seconds
+                    finished.add(key)
+                elif event.status == "skipped":
+                    finished.add(key)
+                    self.set_status(key, SKIPPED, event.message or "skipped by dbt: an upstream node failed")
+                else:
+                    finished.add(key)
+                    self.set_status(key, FAILED, event.message.splitlines()[0] if event.message else event.status)
+            elif event.unique_id in checks and event.kind == "finished":
+                self.record_check(checks[event.unique_id], event)
+            if event.kind == "finished" and logs:
+                self.store.add_logs(logs)
+                logs.clear()
+
+        outcome = dbt_run.build(
+            self.setup,
+            select=step.dbt_select,
+            target=step.target,
+            manifest=self.dbt_manifest,
+            on_node=on_node,
+            on_log=on_log,
+        )
+        if logs:
+            self.store.add_logs(logs)
+        for key in keys:
+            if key not in finished:
+                why = outcome.error or "dbt did not run it"
+                self.set_status(key, FAILED, why)
+        built = [k for k in self.graph.order(keys) if self.outcomes[k].status == "built"]
+        if built:
+            self.record_warehouse_metadata(built)
+
+    def record_warehouse_metadata(self, keys: list[str]) -> None:
+        with warehouse.read_only(self.config.lake.warehouse) as connection:
+            metadata = {k: warehouse.table_metadata(connection, str(self.graph.assets[k].relation)) for k in keys}
+        for key in keys:
+            self.record_materialization(key, metadata[key], None)
+
+    def record_check(self, check: Any, event: Any) -> None:
+        status = event.status  # pass | warn | fail | error | skipped
+        self.store.add_check_result(
+            self.run_id,
+            check.asset_key,
+            check.name,
+            status=status,
+            severity=check.severity,
+            failures=event.failures,
+            message=event.message or None,
+        )
+        self.emit(
+            "check_evaluated",
+            asset=check.asset_key,
+            status=status,
+            message=check.name,
+            data={"severity": check.severity, "failures": event.failures},
+        )
+        if status in ("fail", "error") and check.blocking:
+            self.failed_checks.append(check.name)
+            self.blocking[check.asset_key] = f"{check.asset_key} failed check {check.name}"

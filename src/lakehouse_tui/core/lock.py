@@ -1,0 +1,101 @@
+"""One writer at a time: a cross-process lock around every run.
+
+An advisory `flock` on `<state>/run.lock`. The kernel drops it when the holder dies, even on
+kill -9, so a crashed run never leaves a stale lock behind. While held, the file contains a
+JSON description of the holder so a second run can say who is running.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import TracebackType
+
+from lakehouse_tui.errors import LockedError
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    run_id: str
+    pid: int
+    trigger: str
+    started_at: float
+
+    def describe(self) -> str:
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.started_at))
+        return f"run {self.run_id} (pid {self.pid}, trigger {self.trigger}, started {started})"
+
+
+def read_holder(path: Path) -> LockHolder | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8") or "null")
+        return LockHolder(**data) if data else None
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def is_held(path: Path) -> bool:
+    """True when some process holds the lock right now."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing drops the lock if we took it
+    return False
+
+
+class RunLock:
+    """`with RunLock(path, holder, wait=False):` — raises LockedError naming the holder."""
+
+    def __init__(self, path: Path, holder: LockHolder, *, wait: bool = False) -> None:
+        self.path = path
+        self.holder = holder
+        self.wait = wait
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not self.wait:
+                os.close(fd)
+                holder = read_holder(self.path)
+                who = holder.describe() if holder else "another process"
+                raise LockedError(
+                    f"the warehouse is busy: {who} is running; "
+                    "wait for it, or pass --wait to queue behind it"
+                ) from None
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(asdict(self.holder)).encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        os.ftruncate(self._fd, 0)
+        os.close(self._fd)
+        self._fd = None
+
+    def __enter__(self) -> RunLock:
+        self.acquire()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()

@@ -1,0 +1,88 @@
+"""dbt's manifest.json, parsed only when the project changed.
+
+Reading the asset graph must not import dbt (it costs over a second), so the graph is built
+from manifest.json. A fingerprint of everything that shapes the manifest (project files,
+profile, env, dbt version) is stored beside it; `dbt parse` runs only when that changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import metadata
+from typing import Any
+
+from lakehouse_tui.core.dbt_setup import DbtSetup
+from lakehouse_tui.errors import LakehouseError
+
+FINGERPRINT_FILE = "lakehouse_tui_fingerprint.txt"
+
+
+def project_fingerprint(setup: DbtSetup) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(setup.project_dir.rglob("*")):
+        if path.is_file() and not path.name.startswith("."):
+            stat = path.stat()
+            rel = path.relative_to(setup.project_dir)
+            if rel.parts[0] in ("target", "logs", "dbt_packages"):
+                continue
+            digest.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    profile = setup.profiles_dir / "profiles.yml"
+    digest.update(profile.read_bytes() if profile.exists() else b"")
+    digest.update(json.dumps(setup.env, sort_keys=True).encode())
+    digest.update(str(setup.project_dir).encode())
+    digest.update(metadata.version("dbt-core").encode())
+    return digest.hexdigest()
+
+
+def read_current(setup: DbtSetup) -> dict[str, Any] | None:
+    """The manifest as JSON if it matches the project as it is now, else None."""
+    stamp = setup.target_path / FINGERPRINT_FILE
+    try:
+        if stamp.read_text(encoding="utf-8") != project_fingerprint(setup):
+            return None
+        with setup.manifest_path.open(encoding="utf-8") as handle:
+            data: dict[str, Any] = json.load(handle)
+            return data
+    except (OSError, ValueError):
+        return None
+
+
+def parse(setup: DbtSetup) -> Any:
+    """Run `dbt parse` in-process; writes manifest.json and returns dbt's Manifest object."""
+    from dbt.cli.main import dbtRunner
+
+    setup.apply_env()
+    result = dbtRunner().invoke(setup.args("parse", "--quiet"))
+    if not result.success or result.result is None:
+        reason = str(result.exception) if result.exception else "see the dbt log"
+        raise LakehouseError(
+            f"dbt could not parse the project in {setup.project_dir}: {reason.splitlines()[0]}"
+        )
+    (setup.target_path / FINGERPRINT_FILE).write_text(
+        project_fingerprint(setup), encoding="utf-8"
+    )
+    return result.result
+
+
+def ensure(setup: DbtSetup) -> tuple[dict[str, Any], Any | None]:
+    """(manifest JSON, dbt Manifest object if we had to parse now else None)."""
+    current = read_current(setup)
+    if current is not None:
+        return current, None
+    parsed = parse(setup)
+    with setup.manifest_path.open(encoding="utf-8") as handle:
+        return json.load(handle), parsed
+
+
+def load_dbt_manifest(setup: DbtSetup) -> Any:
+    """dbt's Manifest object, to hand to dbtRunner so that it skips parsing.
+
+    Read from dbt's own partial-parse file, which holds the complete internal manifest;
+    manifest.json does not (generic tests lose their kwargs when rebuilt from it).
+    """
+    from dbt.contracts.graph.manifest import Manifest
+    from dbt.parser.manifest import extended_mashumuro_decoder
+
+    data = (setup.target_path / "partial_parse.msgpack").read_bytes()
+    return Manifest.from_msgpack(data, decoder=extended_mashumuro_decoder)

@@ -1,0 +1,80 @@
+"""Short-lived, read-only looks into the DuckDB warehouse: row counts, time ranges, previews.
+
+DuckDB allows one writing process per file; while a run holds it, opening fails at once and
+`WarehouseBusy` says so rather than hanging.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from lakehouse_tui.errors import LakehouseError
+
+
+class WarehouseBusy(LakehouseError):
+    pass
+
+
+@contextmanager
+def read_only(path: Path) -> Iterator[Any]:
+    import duckdb
+
+    if not path.exists():
+        raise LakehouseError(f"{path}: the warehouse does not exist yet; materialize an asset first")
+    try:
+        connection = duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException as err:
+        if "lock" in str(err).lower():
+            raise WarehouseBusy(
+                f"{path} is locked by a running materialization; try again when it finishes"
+            ) from None
+        raise LakehouseError(f"{path}: cannot open the warehouse ({err})") from None
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def relation_sql(relation: str) -> str:
+    return ".".join(_quote(part) for part in relation.split("."))
+
+
+def table_metadata(connection: Any, relation: str) -> dict[str, Any]:
+    """Row count, columns and the time range a table covers."""
+    schema, _, table = relation.partition(".")
+    columns = connection.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, table],
+    ).fetchall()
+    names = [name for name, _ in columns]
+    timestamps = [name for name, kind in columns if str(kind).upper().startswith("TIMESTAMP")]
+    if "batch_start" in names and "batch_end" in names:
+        low, high = "batch_start", "batch_end"
+    elif timestamps:
+        low = high = timestamps[0]
+    else:
+        low = high = None
+    select = "count(*)"
+    if low and high:
+        select += f", min({_quote(low)}), max({_quote(high)})"
+    row = connection.execute(f"select {select} from {relation_sql(relation)}").fetchone()
+    metadata: dict[str, Any] = {"rows": int(row[0]), "columns": names}
+    if low and high:
+        metadata["ts_min"] = row[1].isoformat(sep=" ") if row[1] is not None else None
+        metadata["ts_max"] = row[2].isoformat(sep=" ") if row[2] is not None else None
+    return metadata
+
+
+def preview(path: Path, relation: str, limit: int = 100) -> tuple[list[str], list[tuple[Any, ...]]]:
+    with read_only(path) as connection:
+        cursor = connection.execute(f"select * from {relation_sql(relation)} limit {int(limit)}")
+        names = [d[0] for d in cursor.description]
+        return names, cursor.fetchall()

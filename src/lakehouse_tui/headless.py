@@ -1,0 +1,111 @@
+"""Progress output for headless runs: step lines and a live line on stderr, JSON on stdout."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TextIO
+
+from lakehouse_tui.core.executor import RunEvent, RunOutcome
+
+STATUS_MARK = {
+    "materialized": "ok",
+    "succeeded": "ok",
+    "failed": "FAILED",
+    "skipped": "skipped",
+    "cancelled": "cancelled",
+}
+
+
+def format_rows(rows: object) -> str:
+    return f"{rows:,}" if isinstance(rows, int) else "-"
+
+
+def format_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.2f} s"
+    minutes, rest = divmod(seconds, 60)
+    return f"{int(minutes)} min {rest:.0f} s"
+
+
+class ProgressPrinter:
+    """Receives RunEvents from the executor and prints them for a person or a script."""
+
+    def __init__(self, *, json_out: bool, err: TextIO | None = None, out: TextIO | None = None) -> None:
+        self.json_out = json_out
+        self.err = err or sys.stderr
+        self.out = out or sys.stdout
+        self.live = self.err.isatty()
+        self.step_started: dict[str, float] = {}
+        self.running: list[str] = []
+        self.done = 0
+        self.total = 0
+
+    def _clear_live(self) -> None:
+        if self.live:
+            self.err.write("\r\033[K")
+
+    def _live_line(self, text: str) -> None:
+        if self.live:
+            self.err.write("\r\033[K" + text[:200])
+            self.err.flush()
+
+    def __call__(self, event: RunEvent) -> None:
+        if self.json_out:
+            self.out.write(json.dumps(event.to_dict(), default=str) + "\n")
+            self.out.flush()
+        kind = event.event
+        if kind == "run_started":
+            plan = event.data.get("plan", [])
+            self.total = sum(len(s["assets"]) for s in plan if s["kind"] != "publish")
+            self._clear_live()
+            self.err.write(f"run {event.run_id}: materializing {event.message}\n")
+        elif kind == "step_started" and event.step:
+            self.step_started[event.step] = event.ts
+            self._live_line(f"{event.step}: starting")
+        elif kind == "asset_started" and event.asset:
+            self.running.append(event.asset)
+            self._live_line(f"[{self.done}/{self.total}] {event.step}: running {event.asset}")
+        elif kind in ("asset_materialized", "asset_failed", "asset_skipped") and event.asset:
+            self.done += 1
+            if event.asset in self.running:
+                self.running.remove(event.asset)
+            current = self.running[-1] if self.running else ""
+            self._live_line(f"[{self.done}/{self.total}] {event.step}: {current or 'finishing'}")
+            if kind != "asset_materialized":
+                self._clear_live()
+                self.err.write(f"  {event.asset}: {event.status}: {event.message}\n")
+        elif kind == "check_evaluated" and event.status in ("fail", "error", "warn"):
+            self._clear_live()
+            severity = event.data.get("severity")
+            self.err.write(
+                f"  check {event.message} on {event.asset}: {event.status} "
+                f"({event.data.get('failures')} rows, severity {severity})\n"
+            )
+        elif kind == "step_finished" and event.step:
+            started = self.step_started.get(event.step, event.ts)
+            self._clear_live()
+            self.err.write(
+                f"{STATUS_MARK.get(event.status or '', event.status)}  {event.step} "
+                f"({format_seconds(event.ts - started)})\n"
+            )
+        self.err.flush()
+
+    def summary(self, outcome: RunOutcome) -> None:
+        self._clear_live()
+        width = max([len(k) for k in outcome.assets] + [5])
+        lines = [f"{'asset':<{width}}  {'status':<12}  {'rows':>12}  {'duration':>9}"]
+        for key, asset in outcome.assets.items():
+            lines.append(
+                f"{key:<{width}}  {asset.status:<12}  {format_rows(asset.metadata.get('rows')):>12}  "
+                f"{format_seconds(asset.duration):>9}"
+            )
+        lines.append(
+            f"run {outcome.run_id} {outcome.status} in {format_seconds(outcome.duration)}"
+            + (f": {outcome.message}" if outcome.message and outcome.status != "succeeded" else "")
+        )
+        self.err.write("\n".join(lines) + "\n")
+        self.err.flush()
+
