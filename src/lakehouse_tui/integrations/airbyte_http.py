@@ -1,0 +1,284 @@
+"""HTTP plumbing shared by both Airbyte APIs: retries, error mapping, starting a sync.
+
+Transient trouble (connection refused, dropped connections, timeouts, 5xx, 429) is retried
+with exponential backoff a bounded number of times; anything else becomes a one-line
+`AirbyteError`. Messages are built from the status and the server's short detail only (never
+headers or request bodies), and any secret the transport knows is masked as a last defence.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from abc import abstractmethod
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+from lakehouse_tui.integrations.airbyte import (
+    AirbyteAuthError,
+    AirbyteClient,
+    AirbyteError,
+    Job,
+    UnknownConnection,
+    one_line,
+)
+
+Params = Mapping[str, str | int | list[str]]
+
+
+class TransportFailure(Exception):
+    """No HTTP answer at all (refused, dropped, timed out); the text is safe to show."""
+
+
+def _describe(err: httpx.TransportError) -> str:
+    if isinstance(err, httpx.TimeoutException):
+        return "no answer within the request timeout"
+    if isinstance(err, httpx.ConnectError):
+        return "connection refused or host unreachable"
+    if isinstance(err, httpx.RemoteProtocolError):
+        return "the server closed the connection without answering"
+    return type(err).__name__
+
+
+class Transport:
+    """One httpx.Client plus retry and auth hooks; never holds a secret in its repr."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        headers: Callable[[], dict[str, str]],
+        refresh_auth: Callable[[], bool] = lambda: False,
+        secrets: Callable[[], tuple[str, ...]] = tuple,
+        retries: int = 4,
+        backoff: float = 0.5,
+        request_timeout: float = 30.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.retries = retries
+        self.backoff = backoff
+        self._headers = headers
+        self._refresh_auth = refresh_auth
+        self._secrets = secrets
+        self._http = httpx.Client(timeout=request_timeout, follow_redirects=False)
+        # httpx.Client is thread-safe; the auth hooks may not be, and fetching a token
+        # re-enters send_once, hence a re-entrant lock.
+        self._lock = threading.RLock()
+
+    def __repr__(self) -> str:
+        return f"Transport({self.base_url!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def scrub(self, text: str) -> str:
+        for secret in self._secrets():
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+    def pause(self, attempt: int) -> None:
+        time.sleep(min(self.backoff * 2**attempt, 30.0))
+
+    def send_once(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Params | None = None,
+        auth: bool = True,
+    ) -> httpx.Response:
+        """One request; a 401 with a refreshable credential is retried once with a new one."""
+        for renewed in (False, True):
+            with self._lock:
+                headers = self._headers() if auth else {}
+            try:
+                response = self._http.request(
+                    method, self.base_url + path, json=json, params=params, headers=headers
+                )
+            except httpx.TransportError as err:
+                raise TransportFailure(_describe(err)) from None
+            if response.status_code == 401 and auth and not renewed:
+                with self._lock:
+                    retry = self._refresh_auth()
+                if retry:
+                    continue
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        where: str,
+        json: Any = None,
+        params: Params | None = None,
+        auth: bool = True,
+    ) -> httpx.Response:
+        """A request retried through transient failures; returns any answer below 500."""
+        problem = ""
+        for attempt in range(self.retries + 1):
+            if attempt:
+                self.pause(attempt - 1)
+            try:
+                response = self.send_once(method, path, json=json, params=params, auth=auth)
+            except TransportFailure as err:
+                problem = str(err)
+                continue
+            if response.status_code >= 500 or response.status_code == 429:
+                problem = f"HTTP {response.status_code}{self.detail(response)}"
+                continue
+            return response
+        raise self.unreachable(where, problem)
+
+    def unreachable(self, where: str, problem: str) -> AirbyteError:
+        return AirbyteError(
+            f"{where}: Airbyte at {self.base_url} failed {self.retries + 1} times ({problem}); "
+            "check the Airbyte server (`abctl local status`) and [airbyte] url"
+        )
+
+    def detail(self, response: httpx.Response) -> str:
+        """`: <server's short reason>` from a problem or KnownExceptionInfo body, or ''."""
+        try:
+            body = response.json()
+        except ValueError:
+            text = response.text.strip()
+            return f": {self.scrub(one_line(text, 160))}" if text else ""
+        if isinstance(body, dict):
+            for key in ("detail", "message", "title"):
+                value = body.get(key)
+                if isinstance(value, str) and value.strip():
+                    return f": {self.scrub(one_line(value, 160))}"
+        return ""
+
+    def fail(self, response: httpx.Response, where: str) -> AirbyteError:
+        """The error for an answer the caller did not expect."""
+        status = response.status_code
+        if status in (401, 403):
+            return AirbyteAuthError(
+                f"{where}: Airbyte refused the credentials (HTTP {status}{self.detail(response)}); "
+                "check [airbyte] client_id/username and the secret's environment variable"
+            )
+        return AirbyteError(
+            f"{where}: Airbyte answered HTTP {status}{self.detail(response)}; "
+            "check [airbyte] url and api"
+        )
+
+    def json_of(self, response: httpx.Response, where: str) -> Any:
+        if response.status_code >= 300:
+            raise self.fail(response, where)
+        try:
+            return response.json()
+        except ValueError:
+            raise AirbyteError(
+                f"{where}: Airbyte answered HTTP {response.status_code} without JSON; "
+                "check that [airbyte] url points at the Airbyte server"
+            ) from None
+
+
+class BearerToken:
+    """A client-credentials access token, fetched lazily and renewed before it runs out.
+
+    `fetch` returns the token and its lifetime in seconds (None when the server gives none; the
+    token is then kept until a 401 says otherwise).
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[], tuple[str, float | None]],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._fetch = fetch
+        self._clock = clock
+        self.value = ""
+        self._renew_at = float("inf")
+
+    def __repr__(self) -> str:
+        return "BearerToken(***)"
+
+    def headers(self) -> dict[str, str]:
+        if not self.value or self._clock() >= self._renew_at:
+            token, lifetime = self._fetch()
+            self.value = token
+            # Renew a fifth of the lifetime early (at most a minute) so no request goes out
+            # with a token that expires on the way.
+            self._renew_at = (
+                float("inf")
+                if lifetime is None
+                else self._clock() + lifetime - min(60.0, lifetime / 5)
+            )
+        return {"Authorization": f"Bearer {self.value}"}
+
+    def drop(self) -> bool:
+        """On a 401: the token may have been revoked or expired early; get a new one once."""
+        self.value = ""
+        return True
+
+
+def fetch_token(transport: Transport, body: dict[str, str]) -> dict[str, Any]:
+    """POST {base}/applications/token (both APIs have it); the answer has `access_token`."""
+    where = "Airbyte application token"
+    response = transport.call("POST", "/applications/token", where=where, json=body, auth=False)
+    if response.status_code in (400, 401, 403, 422):
+        raise AirbyteAuthError(
+            f"Airbyte refused the application credentials (HTTP {response.status_code}"
+            f"{transport.detail(response)}); check [airbyte] client_id and the variable named "
+            "by client_secret_env"
+        )
+    payload = transport.json_of(response, where)
+    token = payload.get("access_token") if isinstance(payload, dict) else None
+    if not isinstance(token, str) or not token:
+        raise AirbyteError(f"{where}: the answer has no access_token; check [airbyte] url")
+    return dict(payload)
+
+
+class HttpAirbyteClient(AirbyteClient):
+    """What both HTTP clients share: the transport and the start-a-sync logic."""
+
+    transport: Transport
+
+    @abstractmethod
+    def _sync_request(self, connection_id: str) -> httpx.Response:
+        """Send the trigger-a-sync request once (may raise TransportFailure)."""
+
+    @abstractmethod
+    def _job(self, payload: Any) -> Job:
+        """A Job from the body of the trigger/get/cancel answer."""
+
+    def close(self) -> None:
+        self.transport.close()
+
+    def start_sync(self, connection_id: str) -> Job:
+        where = self.label(connection_id)
+        t = self.transport
+        problem = ""
+        for attempt in range(t.retries + 1):
+            if attempt:
+                t.pause(attempt - 1)
+            try:
+                response = self._sync_request(connection_id)
+            except TransportFailure as err:
+                problem = str(err)
+            else:
+                status = response.status_code
+                if status < 300:
+                    return self._job(t.json_of(response, where))
+                if status == 404:
+                    raise UnknownConnection(
+                        f"{where} not found on the server{t.detail(response)}; "
+                        "fix the id in [[airbyte.connections]]"
+                    )
+                if status != 409 and status < 500:
+                    raise t.fail(response, where)
+                problem = f"HTTP {status}{t.detail(response)}"
+            # 409 means a sync is already running: follow that job instead of failing. Older
+            # servers answer 500 for the same thing, and a dropped answer may hide a job we
+            # did start, so look for a running job before trying again.
+            running = self.active_job(connection_id)
+            if running is not None:
+                return running
+        raise t.unreachable(f"{where}: could not start a sync", problem)
