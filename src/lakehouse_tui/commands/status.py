@@ -50,4 +50,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
             f"{s.key:<{width}}  {s.status:<13} {when:<13} {rows:>12}  {checks:<14} "
             f"{s.stale_reason if s.stale else 'no'}"
         )
+    for s in statuses:
+        if s.kind == "postgres":
+            print(f"{s.key} lives in PostgreSQL: {s.location}")
     return 0

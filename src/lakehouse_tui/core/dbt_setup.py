@@ -35,6 +35,13 @@ class DbtSetup:
     def manifest_path(self) -> Path:
         return self.target_path / "manifest.json"
 
+    def target_path_for(self, target: str) -> Path:
+        """One target dir per dbt target: a manifest and its partial-parse state hold
+        target-specific database and schema names, so the targets must not share them."""
+        if target == DUCKDB_TARGET:
+            return self.target_path
+        return self.target_path.with_name(f"target-{target}")
+
     def args(self, command: str, *extra: str, target: str = DUCKDB_TARGET) -> list[str]:
         """dbt CLI arguments for `command` with our paths (the same for dbtRunner)."""
         return [
@@ -44,7 +51,7 @@ class DbtSetup:
             "--profiles-dir",
             str(self.profiles_dir),
             "--target-path",
-            str(self.target_path),
+            str(self.target_path_for(target)),
             "--log-path",
             str(self.log_path),
             "--target",

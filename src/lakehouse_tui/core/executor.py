@@ -100,6 +100,7 @@ class Executor:
         self.blocking: dict[str, str] = {}  # asset -> why its downstream must not run
         self.failed_checks: list[str] = []
         self.data_versions: dict[str, str] = {}
+        self.plan = Plan("", ())
 
     # -- events -------------------------------------------------------------------------
 
@@ -164,6 +165,7 @@ class Executor:
         run_id: str | None = None,
     ) -> RunOutcome:
         self.run_id = run_id or new_run_id()
+        self.plan = plan
         started = time.time()
         holder = LockHolder(self.run_id, os.getpid(), trigger, started)
         with RunLock(self.config.state_dir / "run.lock", holder, wait=wait):
@@ -206,6 +208,8 @@ class Executor:
     def run_step(self, step: Step) -> None:
         runnable = []
         for key in step.assets if step.kind != "publish" else ():
+            if self.outcomes[key].status != PENDING:
+                continue  # already settled, e.g. failed by the publish step
             reason = next(
                 (self.blocking[up] for up in self.graph.upstream(key) if up in self.blocking), None
             )
@@ -221,15 +225,59 @@ class Executor:
             self.run_raw(step)
         elif step.kind == "dbt":
             self.run_dbt(step, runnable)
+        elif step.kind == "publish":
+            self.run_publish(step)
         else:
             raise LakehouseError(f"step {step.name!r} ({step.kind}) is not supported yet")
-        statuses = [self.outcomes[k].status for k in step.assets if k in self.outcomes]
+        affected = self.postgres_mart_keys() if step.kind == "publish" else step.assets
+        statuses = [self.outcomes[k].status for k in affected if k in self.outcomes]
         self.emit(
             "step_finished",
             step=step.name,
             status=FAILED if FAILED in statuses else "succeeded",
             data={"duration": round(time.time() - step_started, 3)},
         )
+
+    def postgres_mart_keys(self) -> list[str]:
+        return [
+            key
+            for step in self.plan.steps
+            if step.kind == "dbt" and step.target == "postgres"
+            for key in step.assets
+        ]
+
+    def run_publish(self, step: Step) -> None:
+        """Copy the curated tables the marts read into PostgreSQL. A failure fails the marts
+        (not the curated assets, whose new materializations stand)."""
+        from lakehouse_tui.core.publish import publish_tables
+
+        mart_keys = [k for k in self.postgres_mart_keys() if self.outcomes[k].status == PENDING]
+        blocked = [k for k in step.assets if k in self.blocking]
+        if blocked:
+            for key in mart_keys:
+                self.set_status(key, SKIPPED, f"upstream {self.blocking[blocked[0]]}")
+            return
+        pg = self.config.postgres
+        tables = [tuple(t.split(".", 1)) for t in step.publish_tables]
+        try:
+            published = publish_tables(
+                self.config.lake.warehouse,
+                [(schema, table) for schema, table in tables],
+                pg,
+                pg.password(),
+            )
+        except LakehouseError as err:
+            self.store.add_logs([(self.run_id, k, time.time(), "error", str(err)) for k in mart_keys])
+            for key in mart_keys:
+                self.set_status(key, FAILED, str(err))
+            return
+        for table in published:
+            self.emit(
+                "log",
+                step=step.name,
+                message=f"published {table.schema}.{table.table}: {table.rows:,} rows "
+                f"in {table.seconds:.2f} s",
+            )
 
     def run_raw(self, step: Step) -> None:
         key = step.assets[0]
@@ -294,7 +342,8 @@ class Executor:
             self.setup,
             select=step.dbt_select,
             target=step.target,
-            manifest=self.dbt_manifest,
+            # The cached manifest was parsed for DuckDB; other targets parse their own.
+            manifest=self.dbt_manifest if step.target == "duckdb" else None,
             on_node=on_node,
             on_log=on_log,
         )
@@ -305,14 +354,32 @@ class Executor:
                 why = outcome.error or "dbt did not run it"
                 self.set_status(key, FAILED, why)
         built = [k for k in self.graph.order(keys) if self.outcomes[k].status == "built"]
-        if built:
+        if built and step.target == "postgres":
+            self.record_postgres_metadata(built)
+        elif built:
             self.record_warehouse_metadata(built)
 
     def record_warehouse_metadata(self, keys: list[str]) -> None:
         with warehouse.read_only(self.config.lake.warehouse) as connection:
-            metadata = {k: warehouse.table_metadata(connection, str(self.graph.assets[k].relation)) for k in keys}
+            metadata = {
+                k: warehouse.table_metadata(connection, str(self.graph.assets[k].relation))
+                for k in keys
+            }
         for key in keys:
             self.record_materialization(key, metadata[key], None)
+
+    def record_postgres_metadata(self, keys: list[str]) -> None:
+        from lakehouse_tui.core import postgres
+
+        pg = self.config.postgres
+        for key in keys:
+            table = str(self.graph.assets[key].relation).split(".")[-1]
+            try:
+                metadata = postgres.table_metadata(pg, pg.password(), pg.schema, table)
+            except LakehouseError as err:
+                self.set_status(key, FAILED, str(err))
+                continue
+            self.record_materialization(key, metadata, None)
 
     def record_check(self, check: Any, event: Any) -> None:
         status = event.status  # pass | warn | fail | error | skipped

@@ -132,3 +132,36 @@ def _first_line(text: str) -> str:
 
 def _scrub(text: str, password: str | None) -> str:
     return text.replace(password, "***") if password else text
+
+
+def table_metadata(settings: PostgresSettings, password: str | None, schema: str, table: str) -> dict[str, Any]:
+    """Row count, columns and time range of a table in PostgreSQL (never the password)."""
+    from psycopg2 import sql
+
+    connection = connect(settings, password)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = %s and table_name = %s order by ordinal_position",
+                (schema, table),
+            )
+            columns = cursor.fetchall()
+            names = [name for name, _ in columns]
+            relation = sql.Identifier(schema, table)
+            if "batch_start" in names and "batch_end" in names:
+                cursor.execute(
+                    sql.SQL("select count(*), min(batch_start), max(batch_end) from {}").format(relation)
+                )
+                rows, low, high = cursor.fetchone()
+                bounds = {
+                    "ts_min": low.isoformat(sep=" ") if low else None,
+                    "ts_max": high.isoformat(sep=" ") if high else None,
+                }
+            else:
+                cursor.execute(sql.SQL("select count(*) from {}").format(relation))
+                rows, bounds = cursor.fetchone()[0], {}
+        location = f"{settings.location()}/{schema}.{table}"
+        return {"rows": int(rows), "columns": names, "location": location, **bounds}
+    finally:
+        connection.close()

@@ -465,11 +465,10 @@ class RunStore:
         return [CheckResult(**dict(row)) for row in rows]
 
     def last_asset_statuses(self) -> dict[str, RunAsset]:
-        """Per asset, its entry in the most recent run that included it and did not skip it
-        for being unchanged."""
+        """Per asset, its entry in the most recent run that included it."""
         rows = self._execute(
-            "select ra.* from run_assets ra join runs r on r.id = ra.run_id "
-            "where ra.rowid in (select max(rowid) from run_assets group by asset_key)"
+            "select * from run_assets "
+            "where rowid in (select max(rowid) from run_assets group by asset_key)"
         )
         return {row["asset_key"]: RunAsset(**dict(row)) for row in rows}
 

@@ -12,7 +12,7 @@ version than the one it saw, or a parent is itself stale.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,13 +41,20 @@ def input_versions(graph: AssetGraph, key: str, data_versions: Mapping[str, str]
 
 
 def staleness(
-    graph: AssetGraph, latest: Mapping[str, Materialization], raw_dir: Path
+    graph: AssetGraph,
+    latest: Mapping[str, Materialization],
+    raw_dir: Path,
+    failed: Set[str] = frozenset(),
 ) -> dict[str, Staleness]:
+    """`failed`: assets whose latest attempt failed; they count as stale until they succeed."""
     data_versions = current_data_versions(graph, latest, raw_dir)
     result: dict[str, Staleness] = {}
     for key in graph.order():
         asset = graph.assets[key]
         last = latest.get(key)
+        if key in failed:
+            result[key] = Staleness(True, "last attempt failed")
+            continue
         if asset.kind == "airbyte":
             # External sources change on their own schedule; a sync is always explicit.
             result[key] = Staleness(last is None, "never synced" if last is None else "")
@@ -74,5 +81,3 @@ def staleness(
     return result
 
 
-def stale_keys(graph: AssetGraph, latest: Mapping[str, Materialization], raw_dir: Path) -> set[str]:
-    return {key for key, s in staleness(graph, latest, raw_dir).items() if s.stale}

@@ -40,8 +40,13 @@ class Workspace:
         self.store.close()
 
     def staleness(self) -> dict[str, versions.Staleness]:
+        failed = {
+            key
+            for key, entry in self.store.last_asset_statuses().items()
+            if entry.status in ("failed", "cancelled", "interrupted")
+        }
         return versions.staleness(
-            self.graph, self.store.latest_materializations(), self.config.lake.raw_dir
+            self.graph, self.store.latest_materializations(), self.config.lake.raw_dir, failed
         )
 
     def stale_keys(self) -> set[str]:

@@ -1,0 +1,141 @@
+"""What the screens show, loaded from the workspace in worker threads (no Textual here).
+
+`LakeState` is the whole tree's status; `AssetDetails` is one asset's detail tabs; both are
+plain frozen dataclasses handed to widgets as attributes ("attributes down").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lakehouse_tui.core import raw
+from lakehouse_tui.core.asset_status import AssetStatus, asset_statuses
+from lakehouse_tui.core.assets import Asset, GroupAsset
+from lakehouse_tui.core.store import CheckResult, LogLine, Materialization, RunAsset, RunRecord
+from lakehouse_tui.core.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class LakeState:
+    statuses: dict[str, AssetStatus]
+    signature: tuple[Any, ...]
+    running: RunRecord | None
+    raw_files: int
+
+
+@dataclass(frozen=True)
+class AssetDetails:
+    key: str
+    asset: Asset | None
+    group: GroupAsset | None
+    members: list[str]
+    upstream: list[str]
+    downstream: list[str]
+    materializations: list[Materialization]
+    last_run: RunRecord | None
+    latest_checks: list[CheckResult]
+    check_history: list[CheckResult]
+    log_run: RunRecord | None
+    logs: list[LogLine]
+    run_asset: RunAsset | None
+    compiled_sql: str | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Preview:
+    key: str
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    error: str = ""
+    busy: bool = False
+
+
+def signature(workspace: Workspace) -> tuple[Any, ...]:
+    """Cheap fingerprint of everything the tree shows; a change triggers a full reload."""
+    store = workspace.store
+    runs = store.runs(3)
+    latest = store.latest_materializations()
+    return (
+        tuple((r.id, r.status, r.ended_at) for r in runs),
+        max((m.id for m in latest.values()), default=0),
+        raw.fingerprint(workspace.config.lake.raw_dir),
+    )
+
+
+def load_state(workspace: Workspace) -> LakeState:
+    sig = signature(workspace)
+    statuses = {s.key: s for s in asset_statuses(workspace)}
+    running = next((r for r in workspace.store.runs(5) if r.status == "running"), None)
+    files = len(raw.parquet_files(workspace.config.lake.raw_dir))
+    return LakeState(statuses, sig, running, files)
+
+
+def compiled_sql(workspace: Workspace, asset: Asset) -> str | None:
+    if not asset.path:
+        return None
+    compiled = workspace.setup.target_path / "compiled"
+    if not compiled.is_dir():
+        return None
+    for project in sorted(compiled.iterdir()):
+        candidate = project / asset.path
+        if candidate.is_file():
+            try:
+                return candidate.read_text(encoding="utf-8")
+            except OSError:
+                return None
+    return None
+
+
+def load_details(workspace: Workspace, key: str) -> AssetDetails:
+    graph, store = workspace.graph, workspace.store
+    asset = graph.assets.get(key)
+    group = graph.groups.get(key)
+    members = graph.members(key) if group else []
+    units = members if group else [key]
+    upstream = sorted(set().union(*(graph.upstream(k) for k in units)) - set(units)) if units else []
+    downstream = (
+        sorted(set().union(*(graph.downstream(k) for k in units)) - set(units)) if units else []
+    )
+    materializations = store.materializations(key, limit=100) if asset else []
+    last_run = store.get_run(materializations[0].run_id) if materializations else None
+    latest_checks = store.latest_check_results().get(key, []) if asset else []
+    history = store.check_history(key, limit=200) if asset else []
+    # Logs of the asset's most recent run (which may have failed, so not its last materialization).
+    run_asset = store.last_asset_statuses().get(key) if asset else None
+    log_run = store.get_run(run_asset.run_id) if run_asset else None
+    logs = store.logs(run_asset.run_id, key) if run_asset else []
+    sql = compiled_sql(workspace, asset) if asset else None
+    return AssetDetails(
+        key=key,
+        asset=asset,
+        group=group,
+        members=members,
+        upstream=upstream,
+        downstream=downstream,
+        materializations=materializations,
+        last_run=last_run,
+        latest_checks=latest_checks,
+        check_history=history,
+        log_run=log_run,
+        logs=logs,
+        run_asset=run_asset,
+        compiled_sql=sql,
+    )
+
+
+def load_preview(warehouse: Path, key: str, relation: str, limit: int = 100) -> Preview:
+    from lakehouse_tui.core.warehouse import WarehouseBusy, preview
+    from lakehouse_tui.errors import LakehouseError
+
+    try:
+        columns, rows = preview(warehouse, relation, limit)
+    except WarehouseBusy as err:
+        return Preview(key, [], [], str(err), busy=True)
+    except LakehouseError as err:
+        return Preview(key, [], [], str(err))
+    except Exception as err:  # duckdb catalog errors: the relation does not exist yet
+        return Preview(key, [], [], f"{relation}: {str(err).splitlines()[0]}")
+    return Preview(key, columns, rows)

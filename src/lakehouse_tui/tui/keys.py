@@ -1,0 +1,72 @@
+"""Every key binding of the app, each with an id so `[keymap]` in the config can remap it.
+
+The help screen lists these with the keys in effect after the user's keymap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from textual.binding import Binding
+
+APP_BINDINGS: list[Binding] = [
+    Binding("q", "quit", "Quit", id="quit"),
+    Binding("question_mark", "help", "Help", key_display="?", id="help"),
+    Binding("slash", "filter", "Filter", key_display="/", id="filter"),
+    Binding("m", "materialize_selected", "Materialize", id="materialize_selected"),
+    Binding("u", "materialize_upstream", "+upstream", id="materialize_upstream"),
+    Binding("d", "materialize_downstream", "+downstream", id="materialize_downstream"),
+    Binding("a", "materialize_all", "All", id="materialize_all"),
+    Binding("s", "materialize_stale", "Stale", id="materialize_stale"),
+    Binding("c", "cancel_run", "Cancel run", id="cancel_run"),
+    Binding("r", "show_runs", "Runs", id="show_runs"),
+    Binding("g", "generate_data", "Sample data", show=False, id="generate_data"),
+    Binding("ctrl+r", "refresh", "Refresh", show=False, id="refresh"),
+    Binding("l", "toggle_run_panel", "Run log", show=False, id="toggle_run_panel"),
+]
+
+RUNS_BINDINGS: list[Binding] = [
+    Binding("escape", "close", "Back", id="runs.close"),
+    Binding("f", "rerun_failed", "Re-run failed", id="runs.rerun_failed"),
+    Binding("c", "cancel_run", "Cancel run", id="runs.cancel_run"),
+]
+
+TAB_BINDINGS: list[Binding] = [
+    Binding("1", "show_tab('overview')", "Overview", show=False, id="tab.overview"),
+    Binding("2", "show_tab('definition')", "Definition", show=False, id="tab.definition"),
+    Binding("3", "show_tab('history')", "History", show=False, id="tab.history"),
+    Binding("4", "show_tab('checks')", "Checks", show=False, id="tab.checks"),
+    Binding("5", "show_tab('logs')", "Logs", show=False, id="tab.logs"),
+    Binding("6", "show_tab('preview')", "Preview", show=False, id="tab.preview"),
+]
+
+FILTER_BINDINGS: list[Binding] = [
+    Binding("escape", "clear_filter", "Clear filter", id="filter.clear"),
+]
+
+ALL_BINDINGS: list[tuple[str, list[Binding]]] = [
+    ("Assets", APP_BINDINGS + TAB_BINDINGS),
+    ("Filter", FILTER_BINDINGS),
+    ("Runs screen", RUNS_BINDINGS),
+]
+
+OTHER_KEYS: list[tuple[str, str]] = [
+    ("tab / shift+tab", "Move focus between the tree, the detail and the run panel"),
+    ("up/down, enter", "Move in the tree; enter expands or collapses a group"),
+    ("ctrl+p", "Command palette: materialize a job, open runs, generate sample data"),
+    ("y / n", "Confirm or cancel a materialization in the plan dialog"),
+]
+
+
+def known_ids() -> set[str]:
+    return {b.id for _, group in ALL_BINDINGS for b in group if b.id}
+
+
+def effective_key(binding: Binding, keymap: Mapping[str, str]) -> str:
+    if binding.id and binding.id in keymap:
+        return keymap[binding.id]
+    return binding.key_display or binding.key
+
+
+def unknown_ids(keymap: Mapping[str, str]) -> list[str]:
+    return sorted(set(keymap) - known_ids())

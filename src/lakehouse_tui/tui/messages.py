@@ -1,0 +1,59 @@
+"""Messages the app's workers post to the UI: past-tense dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.message import Message
+
+from lakehouse_tui.tui.data import AssetDetails, LakeState, Preview
+from lakehouse_tui.tui.runner import RunRequest
+
+
+@dataclass
+class WorkspaceOpened(Message):
+    workspace: Any  # lakehouse_tui.core.workspace.Workspace
+
+
+@dataclass
+class WorkspaceFailed(Message):
+    error: str
+
+
+@dataclass
+class StateLoaded(Message):
+    state: LakeState
+
+
+@dataclass
+class DetailsLoaded(Message):
+    details: AssetDetails
+
+
+@dataclass
+class PreviewLoaded(Message):
+    preview: Preview
+
+
+@dataclass
+class RunEventReceived(Message):
+    """One JSON event from a run: our child's stdout, or the store for a run started elsewhere."""
+
+    event: dict[str, Any]
+    external: bool = False
+
+
+@dataclass
+class RunExited(Message):
+    request: RunRequest
+    code: int
+    error: str = ""
+    stderr: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SampleDataGenerated(Message):
+    files: int
+    rows: int
+    error: str = ""

@@ -1,0 +1,120 @@
+"""Start the headless runner as a child process and follow its JSON events.
+
+No Textual here: the app drives a `ChildRun` from a thread worker and turns each event into a
+message. The child is the one way to materialize; cancelling sends it SIGTERM, and it records
+the run as cancelled and exits 130.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_CANCELLED = 0, 1, 2, 3, 130
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What to materialize: a selection, or a named job."""
+
+    selection: str | None = None
+    job: str | None = None
+    label: str = ""
+
+    def argv(self, config_path: Path | None) -> list[str]:
+        args = [sys.executable, "-m", "lakehouse_tui"]
+        if config_path is not None:
+            args += ["--config", str(config_path)]
+        if self.job is not None:
+            args += ["--job", self.job]
+        if self.selection is not None:
+            args += ["--materialize", self.selection]
+        return [*args, "--trigger", "tui", "--json"]
+
+    @property
+    def description(self) -> str:
+        return self.label or (f"job {self.job}" if self.job else str(self.selection))
+
+
+@dataclass
+class ChildRun:
+    request: RunRequest
+    config_path: Path | None
+    process: subprocess.Popen[str] | None = None
+    stderr_lines: list[str] = field(default_factory=list)
+    _stderr_thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        env = dict(os.environ)
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        self.process = subprocess.Popen(
+            self.request.argv(self.config_path),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+            env=env,
+            start_new_session=True,  # a Ctrl-C in the terminal must not reach the child
+        )
+        self._stderr_thread = threading.Thread(target=self._read_stderr, daemon=True)
+        self._stderr_thread.start()
+
+    def _read_stderr(self) -> None:
+        assert self.process is not None and self.process.stderr is not None
+        for line in self.process.stderr:
+            line = line.rstrip("\n")
+            if line:
+                self.stderr_lines.append(line)
+
+    def events(self, on_line: Callable[[str], None] | None = None) -> Iterator[dict[str, Any]]:
+        """Each JSON event the child prints, until its stdout closes."""
+        assert self.process is not None and self.process.stdout is not None
+        for line in self.process.stdout:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                if on_line is not None:
+                    on_line(line)
+                continue
+            if isinstance(event, dict):
+                yield event
+
+    def wait(self) -> int:
+        assert self.process is not None
+        code = self.process.wait()
+        if self._stderr_thread is not None:
+            self._stderr_thread.join(timeout=5)
+        return code
+
+    def cancel(self) -> bool:
+        """Ask the child to stop (SIGTERM); it records the run as cancelled."""
+        if self.process is None or self.process.poll() is not None:
+            return False
+        try:
+            self.process.send_signal(signal.SIGTERM)
+        except ProcessLookupError:
+            return False
+        return True
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def error_line(self) -> str:
+        """The child's one-line error (usage, config or lock), without the program prefix."""
+        for line in reversed(self.stderr_lines):
+            if line.startswith("lakehouse-tui: "):
+                return line.removeprefix("lakehouse-tui: ")
+        return self.stderr_lines[-1] if self.stderr_lines else ""
