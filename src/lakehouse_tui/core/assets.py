@@ -103,6 +103,19 @@ JOBS: dict[str, str] = {
 }
 
 
+def airbyte_asset(key: str, connection: Any, description: str = "") -> Asset:
+    """An Airbyte connection feeding the raw lake; `connection` is the config entry."""
+    label = connection.name or connection.id
+    return Asset(
+        key=key,
+        group=RAW_GROUP,
+        kind="airbyte",
+        description=description or f"Airbyte connection {label!r}: a sync lands new raw files.",
+        tags=("airbyte",),
+        extra={"connection": connection},
+    )
+
+
 def raw_asset(upstream: tuple[str, ...] = ()) -> Asset:
     return Asset(
         key=RAW_ASSET,

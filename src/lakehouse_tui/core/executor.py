@@ -228,7 +228,7 @@ class Executor:
         elif step.kind == "publish":
             self.run_publish(step)
         else:
-            raise LakehouseError(f"step {step.name!r} ({step.kind}) is not supported yet")
+            self.run_airbyte(step)
         affected = self.postgres_mart_keys() if step.kind == "publish" else step.assets
         statuses = [self.outcomes[k].status for k in affected if k in self.outcomes]
         self.emit(
@@ -278,6 +278,26 @@ class Executor:
                 message=f"published {table.schema}.{table.table}: {table.rows:,} rows "
                 f"in {table.seconds:.2f} s",
             )
+
+    def run_airbyte(self, step: Step) -> None:
+        from lakehouse_tui.core import airbyte_assets
+
+        key = step.assets[0]
+        self.set_status(key, RUNNING)
+
+        def on_update(job: Any) -> None:
+            counters = {"job_id": job.id, "records": job.records, "bytes": job.bytes}
+            self.emit("asset_progress", step=step.name, asset=key, status=job.status, data=counters)
+
+        try:
+            metadata = airbyte_assets.sync(
+                self.config.airbyte, self.graph.assets[key].extra["connection"], on_update
+            )
+        except LakehouseError as err:
+            self.store.add_logs([(self.run_id, key, time.time(), "error", str(err))])
+            self.set_status(key, FAILED, str(err))
+            return
+        self.record_materialization(key, metadata, f"job-{metadata['job_id']}")
 
     def run_raw(self, step: Step) -> None:
         key = step.assets[0]

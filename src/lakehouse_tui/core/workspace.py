@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lakehouse_tui.config import Config
-from lakehouse_tui.core import dbt_setup, manifest, versions
+from lakehouse_tui.core import airbyte_assets, dbt_setup, manifest, versions
 from lakehouse_tui.core.assets import Asset
 from lakehouse_tui.core.graph import AssetGraph
 from lakehouse_tui.core.plan import Plan, build_plan
@@ -26,15 +26,21 @@ class Workspace:
     store: RunStore
     parsed_manifest: Any | None = field(default=None, repr=False)
 
+    problems: list[str] = field(default_factory=list)
+
     @classmethod
     def open(cls, config: Config, *, extra_assets: list[Asset] | None = None) -> Workspace:
         setup = dbt_setup.prepare(config)
         manifest_json, parsed = manifest.ensure(setup)
+        problems = []
+        if extra_assets is None:
+            extra_assets, problem = airbyte_assets.connection_assets(config.airbyte)
+            problems += [problem] if problem else []
         graph = AssetGraph.build(
-            manifest_json, marts_target=config.marts.target, extra_assets=extra_assets or []
+            manifest_json, marts_target=config.marts.target, extra_assets=extra_assets
         )
         store = RunStore(config.store_path, lock_path=config.state_dir / "run.lock")
-        return cls(config, setup, graph, store, parsed)
+        return cls(config, setup, graph, store, parsed, problems)
 
     def close(self) -> None:
         self.store.close()

@@ -1,0 +1,275 @@
+"""The right-hand side: one asset (or group asset) in tabs.
+
+Overview, Definition, History, Checks, Logs and Preview. The app hands it an `AssetDetails`
+loaded in a worker; the preview arrives separately because it opens the warehouse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import DataTable, Label, RichLog, Sparkline, Static, TabbedContent, TabPane
+
+from lakehouse_tui.core.asset_status import AssetStatus
+from lakehouse_tui.tui import format as fmt
+from lakehouse_tui.tui.data import AssetDetails, Preview
+
+TABS = ("overview", "definition", "history", "checks", "logs", "preview")
+
+
+def _kv_table() -> Table:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    return table
+
+
+def _status_text(status: str) -> Text:
+    return Text.assemble((f"{fmt.glyph(status)} {status.replace('_', ' ')}", fmt.style(status)))
+
+
+class AssetDetail(Vertical):
+    """Tabs describing the highlighted asset."""
+
+    def __init__(self, *, clock: Callable[[], float], id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.clock = clock
+        self.details: AssetDetails | None = None
+        self.status: AssetStatus | None = None
+        self.group_status: str = "never"
+
+    def compose(self) -> ComposeResult:
+        yield Static("Loading the dbt project…", id="detail-title")
+        with TabbedContent(id="detail-tabs"):
+            with TabPane("Overview", id="overview"):
+                with VerticalScroll():
+                    yield Static(id="overview-body")
+            with TabPane("Definition", id="definition"):
+                with VerticalScroll():
+                    yield Static(id="definition-body")
+            with TabPane("History", id="history"):
+                with Vertical():
+                    yield Label("rows", id="history-rows-label", classes="spark-label")
+                    yield Sparkline([], id="history-rows")
+                    yield Label("duration", id="history-duration-label", classes="spark-label")
+                    yield Sparkline([], id="history-duration")
+                    yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+            with TabPane("Checks", id="checks"):
+                yield DataTable(id="checks-table", cursor_type="row", zebra_stripes=True)
+            with TabPane("Logs", id="logs"):
+                yield RichLog(id="logs-log", wrap=False, markup=False, highlight=False)
+            with TabPane("Preview", id="preview"):
+                with Vertical():
+                    yield Static("", id="preview-status")
+                    yield DataTable(id="preview-table", zebra_stripes=True)
+
+    @property
+    def active_tab(self) -> str:
+        return self.query_one("#detail-tabs", TabbedContent).active
+
+    def show_tab(self, tab: str) -> None:
+        self.query_one("#detail-tabs", TabbedContent).active = tab
+
+    # -- filling in ---------------------------------------------------------------------
+
+    def show(self, details: AssetDetails, status: AssetStatus | None, group_status: str) -> None:
+        self.details, self.status, self.group_status = details, status, group_status
+        current = status.status if status else group_status
+        kind = details.asset.kind if details.asset else "group"
+        title = Text.assemble(
+            (f"{fmt.glyph(current)} ", fmt.style(current)),
+            (details.key, "bold"),
+            (f"  {kind}", "dim"),
+        )
+        self.query_one("#detail-title", Static).update(title)
+        self.query_one("#overview-body", Static).update(self.overview())
+        self.query_one("#definition-body", Static).update(self.definition())
+        self.fill_history()
+        self.fill_checks()
+        self.fill_logs()
+        if self.details is None or self.details.asset is None or not self.details.asset.relation:
+            self.show_preview_message("No table to preview for this asset.")
+
+    def overview(self) -> RenderableType:
+        d = self.details
+        assert d is not None
+        now = self.clock()
+        table = _kv_table()
+        description = d.asset.description if d.asset else (d.group.description if d.group else "")
+        if d.asset:
+            table.add_row("group", d.asset.group)
+            table.add_row("kind", d.asset.kind)
+            if self.status and self.status.location:
+                table.add_row("location", self.status.location)
+        else:
+            table.add_row("kind", "group asset")
+            table.add_row("members", ", ".join(d.members) or "-")
+        if self.status is not None:
+            table.add_row("status", _status_text(self.status.status))
+            if self.status.stale:
+                table.add_row("stale", self.status.stale_reason)
+            if self.status.checks_summary:
+                table.add_row("checks", self.status.checks_summary)
+        else:
+            table.add_row("status", _status_text(self.group_status))
+        table.add_row("upstream", ", ".join(d.upstream) or "-")
+        table.add_row("downstream", ", ".join(d.downstream) or "-")
+        parts: list[RenderableType] = [Text(description or "(no description)", style="italic"), ""]
+        parts.append(table)
+        if d.materializations:
+            last = d.materializations[0]
+            m = last.metadata
+            mt = _kv_table()
+            mt.add_row("when", f"{fmt.age(now - last.ts)} ago ({fmt.timestamp(last.ts)})")
+            mt.add_row("run", last.run_id)
+            if d.last_run is not None:
+                mt.add_row("trigger", d.last_run.trigger)
+            mt.add_row("duration", fmt.duration(last.duration))
+            if "rows" in m:
+                mt.add_row("rows", fmt.rows(m.get("rows")))
+            if m.get("ts_min") or m.get("ts_max"):
+                mt.add_row("time range", f"{m.get('ts_min', '?')} → {m.get('ts_max', '?')}")
+            if "file_count" in m:
+                mt.add_row("files", f"{m['file_count']} ({fmt.size(m.get('bytes'))})")
+            if "batch_count" in m:
+                mt.add_row("batches", str(m["batch_count"]))
+            if m.get("columns"):
+                mt.add_row("columns", str(len(m["columns"])))
+            parts += ["", Text("Last materialization", style="bold underline"), mt]
+        elif d.asset is not None:
+            parts += ["", Text("Never materialized. Press m to materialize it.", style="dim")]
+        return Group(*parts)
+
+    def definition(self) -> RenderableType:
+        d = self.details
+        assert d is not None
+        if d.asset is None:
+            return Text(
+                "A group asset: materializing it runs its models "
+                + (", ".join(d.members) or "(none)")
+                + ".\nSelect a model to see its SQL."
+            )
+        parts: list[RenderableType] = []
+        if d.asset.sql:
+            parts.append(Text(f"model SQL  {d.asset.path or ''}", style="bold underline"))
+            parts.append(Syntax(d.asset.sql.rstrip(), "sql", theme="ansi_dark", word_wrap=True))
+        else:
+            parts.append(Text(d.asset.description or "(not a SQL model)"))
+        if d.compiled_sql:
+            parts += ["", Text("compiled SQL", style="bold underline")]
+            parts.append(Syntax(d.compiled_sql.rstrip(), "sql", theme="ansi_dark", word_wrap=True))
+        if d.asset.columns:
+            columns = Table(show_edge=False, expand=True, header_style="bold")
+            columns.add_column("column", no_wrap=True)
+            columns.add_column("type", style="dim", no_wrap=True)
+            columns.add_column("description", ratio=1)
+            for column in d.asset.columns:
+                columns.add_row(column.name, column.data_type or "", column.description)
+            parts += ["", Text("columns", style="bold underline"), columns]
+        return Group(*parts)
+
+    def fill_history(self) -> None:
+        d = self.details
+        assert d is not None
+        history = list(reversed(d.materializations))  # oldest first for the sparklines
+        row_values = [float(m.metadata.get("rows") or 0) for m in history]
+        durations = [float(m.duration or 0.0) for m in history]
+        self.query_one("#history-rows", Sparkline).data = row_values
+        self.query_one("#history-duration", Sparkline).data = durations
+        rows_range = f"{fmt.rows(int(min(row_values)))}–{fmt.rows(int(max(row_values)))}" if row_values else "-"
+        dur_range = f"{fmt.duration(min(durations))}–{fmt.duration(max(durations))}" if durations else "-"
+        self.query_one("#history-rows-label", Label).update(f"rows ({rows_range})")
+        self.query_one("#history-duration-label", Label).update(f"duration ({dur_range})")
+        table = self.query_one("#history-table", DataTable)
+        table.clear(columns=True)
+        table.add_columns("when", "run", "duration", "rows")
+        now = self.clock()
+        for m in d.materializations:
+            table.add_row(
+                f"{fmt.age(now - m.ts)} ago", m.run_id, fmt.duration(m.duration), fmt.rows(m.metadata.get("rows"))
+            )
+        if not d.materializations:
+            table.add_row("never", "-", "-", "-")
+
+    def fill_checks(self) -> None:
+        d = self.details
+        assert d is not None
+        table = self.query_one("#checks-table", DataTable)
+        table.clear(columns=True)
+        table.add_columns("", "check", "column", "severity", "last", "failures", "history")
+        latest = {c.check_name: c for c in d.latest_checks}
+        history: dict[str, list[str]] = {}
+        for result in d.check_history:
+            history.setdefault(result.check_name, []).append(result.status)
+        checks = d.asset.checks if d.asset else ()
+        for check in checks:
+            result = latest.get(check.name)
+            status = result.status if result else "never"
+            trail = Text()
+            for past in reversed(history.get(check.name, [])[:12]):
+                trail.append(fmt.glyph(past), fmt.style(past))
+            table.add_row(
+                Text(fmt.glyph(status), fmt.style(status)),
+                check.name,
+                check.column or "-",
+                check.severity,
+                Text(status, fmt.style(status)),
+                "-" if result is None or result.failures is None else str(result.failures),
+                trail,
+            )
+        if not checks:
+            table.add_row("", "no checks on this asset", "", "", "", "", "")
+
+    def fill_logs(self) -> None:
+        d = self.details
+        assert d is not None
+        log = self.query_one("#logs-log", RichLog)
+        log.clear()
+        if d.log_run is None:
+            log.write(Text("No runs of this asset yet.", style="dim"))
+            return
+        header = f"run {d.log_run.id} ({d.log_run.trigger}, {d.log_run.status})"
+        if d.run_asset is not None:
+            header += f": {d.key} {d.run_asset.status}"
+            if d.run_asset.message:
+                header += f" — {d.run_asset.message}"
+        log.write(Text(header, style="bold"))
+        for line in d.logs:
+            style = "red" if line.level in ("error", "ERROR") else ("yellow" if line.level.lower().startswith("warn") else "")
+            log.write(Text(f"{fmt.timestamp(line.ts)[11:]} {line.message}", style=style))
+        if not d.logs:
+            log.write(Text("(no log lines for this asset in that run)", style="dim"))
+
+    # -- preview ------------------------------------------------------------------------
+
+    def show_preview_message(self, message: str) -> None:
+        self.query_one("#preview-status", Static).update(message)
+        table = self.query_one("#preview-table", DataTable)
+        table.clear(columns=True)
+
+    def show_preview(self, preview: Preview) -> None:
+        table = self.query_one("#preview-table", DataTable)
+        table.clear(columns=True)
+        status = self.query_one("#preview-status", Static)
+        if preview.error:
+            status.update(Text(("⏳ " if preview.busy else "✗ ") + preview.error, style="yellow" if preview.busy else "red"))
+            return
+        status.update(Text(f"first {len(preview.rows)} rows of {preview.key}", style="dim"))
+        table.add_columns(*preview.columns)
+        for row in preview.rows:
+            table.add_row(*(_cell(v) for v in row))
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "∅"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)

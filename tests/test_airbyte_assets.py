@@ -1,0 +1,85 @@
+"""Airbyte connections as assets in real runs: sync, then raw validation, then dbt."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from airbyte_server import CLIENT_ID, CLIENT_SECRET, FakeAirbyte, running
+from lakehouse_tui import cli, demo
+from lakehouse_tui.config import load
+from lakehouse_tui.core.store import RunStore
+
+HISTORIAN = "bioreactor historian -> lake"
+
+
+@pytest.fixture
+def server() -> Iterator[FakeAirbyte]:
+    with running() as fake:
+        yield fake
+
+
+@pytest.fixture
+def config_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: FakeAirbyte) -> str:
+    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(name, str(tmp_path / name.lower()))
+    monkeypatch.setenv("TEST_AIRBYTE_CLIENT_SECRET", CLIENT_SECRET)
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f"""
+[lake]
+raw_dir = "raw"
+warehouse = "wh.duckdb"
+[airbyte]
+url = "{server.url}"
+client_id = "{CLIENT_ID}"
+client_secret_env = "TEST_AIRBYTE_CLIENT_SECRET"
+poll_interval = 0.05
+timeout = 30
+[[airbyte.connections]]
+name = "{HISTORIAN}"
+asset = "airbyte_historian"
+""",
+        encoding="utf-8",
+    )
+    demo.generate(tmp_path / "raw", batches=2, hours=1, hz=0.02)
+    return str(path)
+
+
+def test_ingest_job_syncs_then_validates_raw(
+    server: FakeAirbyte, config_path: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.add_connection(HISTORIAN)
+    code = cli.main(["--config", config_path, "--job", "ingest_raw_data", "--json"])
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 0
+    materialized = [e["asset"] for e in events if e["event"] == "asset_materialized"]
+    assert materialized == ["airbyte_historian", "raw_bioreactor_data"]
+    sync = next(e for e in events if e["event"] == "asset_materialized")
+    assert sync["data"]["records"] > 0 and sync["data"]["job_id"] >= 1001
+    assert any(e["event"] == "asset_progress" and e["status"] == "running" for e in events)
+    assert server.errors == []
+    # Secrets never reach the run store.
+    store_bytes = (load(config_path).store_path).read_bytes()
+    assert CLIENT_SECRET.encode() not in store_bytes
+
+
+def test_failed_sync_blocks_everything_downstream(
+    server: FakeAirbyte, config_path: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.add_connection(HISTORIAN)
+    server.script = ["pending", "running", "failed"]
+    code = cli.main(["--config", config_path, "--materialize", "airbyte_historian+"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "airbyte_historian: failed: Airbyte connection" in err
+    store = RunStore(load(config_path).store_path)
+    run = store.last_run()
+    assert run is not None and run.status == "failed"
+    statuses = {a.asset_key: a.status for a in store.run_assets(run.id)}
+    assert statuses["airbyte_historian"] == "failed"
+    assert {s for k, s in statuses.items() if k != "airbyte_historian"} == {"skipped"}
+    assert store.latest_materializations() == {}
