@@ -19,12 +19,21 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     parser.add_argument("--force", action="store_true", help="overwrite existing batch files")
+    parser.add_argument(
+        "--if-missing",
+        action="store_true",
+        help="do nothing when the raw dir already has parquet files (for set-up scripts)",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
     from lakehouse_tui import demo
+    from lakehouse_tui.core.raw import parquet_files
 
+    if args.if_missing and parquet_files(config.lake.raw_dir):
+        print(f"{config.lake.raw_dir} already has data; nothing generated", file=sys.stderr)
+        return 0
     result = demo.generate(
         config.lake.raw_dir,
         batches=args.batches,
