@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 Command = Callable[[argparse.Namespace, "Config"], int]
 
+
 # Every module in lakehouse_tui.commands that has `register(subparsers)` adds its parser and
 # sets `handler=run`; modules keep heavy imports inside `run` so start-up stays fast.
 def _command_modules() -> list[str]:
@@ -46,7 +47,9 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         help="materialize a named job: ingest_raw_data or transform_dbt_models",
     )
     group.add_argument("--dry-run", action="store_true", help="print the plan and exit")
-    group.add_argument("--json", action="store_true", help="print one JSON event per line on stdout")
+    group.add_argument(
+        "--json", action="store_true", help="print one JSON event per line on stdout"
+    )
     group.add_argument(
         "--skip-unchanged",
         action="store_true",
@@ -66,7 +69,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lakehouse-tui",
-        description="Keyboard-driven terminal app and headless runner for the bioreactor lakehouse.",
+        description="Terminal app and headless runner for the bioreactor lakehouse.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--config", metavar="PATH", help="config file (default: see README)")
@@ -122,9 +125,7 @@ def entry() -> None:
     """Console-script entry: exit without the slow interpreter teardown after dbt ran."""
     # os._exit skips multiprocessing's cleanup of dbt's locks; the resource tracker would
     # then warn about them although the kernel frees them with the process.
-    os.environ.setdefault(
-        "PYTHONWARNINGS", "ignore::UserWarning:multiprocessing.resource_tracker"
-    )
+    os.environ.setdefault("PYTHONWARNINGS", "ignore::UserWarning:multiprocessing.resource_tracker")
     code = main()
     if "dbt" in sys.modules:
         sys.stdout.flush()

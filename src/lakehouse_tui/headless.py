@@ -33,7 +33,9 @@ def format_seconds(seconds: float | None) -> str:
 class ProgressPrinter:
     """Receives RunEvents from the executor and prints them for a person or a script."""
 
-    def __init__(self, *, json_out: bool, err: TextIO | None = None, out: TextIO | None = None) -> None:
+    def __init__(
+        self, *, json_out: bool, err: TextIO | None = None, out: TextIO | None = None
+    ) -> None:
         self.json_out = json_out
         self.err = err or sys.stderr
         self.out = out or sys.stdout
@@ -99,7 +101,8 @@ class ProgressPrinter:
         lines = [f"{'asset':<{width}}  {'status':<12}  {'rows':>12}  {'duration':>9}"]
         for key, asset in outcome.assets.items():
             lines.append(
-                f"{key:<{width}}  {asset.status:<12}  {format_rows(asset.metadata.get('rows')):>12}  "
+                f"{key:<{width}}  {asset.status:<12}  "
+                f"{format_rows(asset.metadata.get('rows')):>12}  "
                 f"{format_seconds(asset.duration):>9}"
             )
         lines.append(
@@ -108,4 +111,3 @@ class ProgressPrinter:
         )
         self.err.write("\n".join(lines) + "\n")
         self.err.flush()
-

@@ -41,7 +41,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
         return 0
     now = time.time()
     width = max(len(s.key) for s in statuses)
-    print(f"{'asset':<{width}}  {'status':<13} {'materialized':<13} {'rows':>12}  {'checks':<14} stale")
+    header = f"{'asset':<{width}}  {'status':<13} {'materialized':<13} {'rows':>12}  "
+    print(header + f"{'checks':<14} stale")
     for s in statuses:
         when = age(now - s.materialized_at) if s.materialized_at else "never"
         rows = f"{s.rows:,}" if isinstance(s.rows, int) else "-"

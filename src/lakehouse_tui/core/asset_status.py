@@ -43,7 +43,11 @@ def asset_statuses(workspace: Workspace) -> list[AssetStatus]:
         results = checks.get(key, [])
         failing = [c for c in results if c.status in ("fail", "error")]
         warning = [c for c in results if c.status == "warn"]
-        if last is not None and last.status in ("running", "pending") and workspace_is_running(workspace, last.run_id):
+        if (
+            last is not None
+            and last.status in ("running", "pending")
+            and workspace_is_running(workspace, last.run_id)
+        ):
             status = "running"
         elif last is not None and last.status == "failed":
             status = "failed"

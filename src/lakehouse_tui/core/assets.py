@@ -216,7 +216,11 @@ def dbt_assets(manifest: dict[str, Any], translator: DbtTranslator) -> list[Asse
                 relation=f"{node.get('schema')}.{node.get('alias') or node['name']}",
                 materialized=node.get("config", {}).get("materialized"),
                 columns=tuple(
-                    Column(c["name"], " ".join(str(c.get("description") or "").split()), c.get("data_type"))
+                    Column(
+                        c["name"],
+                        " ".join(str(c.get("description") or "").split()),
+                        c.get("data_type"),
+                    )
                     for c in node.get("columns", {}).values()
                 ),
                 sql=str(node.get("raw_code") or ""),

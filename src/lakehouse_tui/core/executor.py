@@ -128,11 +128,15 @@ class Executor:
         self.store.set_asset_status(self.run_id, key, status, message or None)
         event = {RUNNING: "asset_started", FAILED: "asset_failed", SKIPPED: "asset_skipped"}
         if status in event:
-            self.emit(event[status], step=outcome.step, asset=key, status=status, message=message or None)
+            self.emit(
+                event[status], step=outcome.step, asset=key, status=status, message=message or None
+            )
         if status in (FAILED, SKIPPED, CANCELLED):
             self.blocking[key] = f"{key} {status}"
 
-    def record_materialization(self, key: str, metadata: dict[str, Any], data_version: str | None) -> None:
+    def record_materialization(
+        self, key: str, metadata: dict[str, Any], data_version: str | None
+    ) -> None:
         outcome = self.outcomes[key]
         if outcome.started is not None and outcome.duration is None:
             outcome.duration = time.time() - outcome.started
@@ -151,7 +155,9 @@ class Executor:
         outcome.metadata = metadata
         outcome.status = MATERIALIZED
         self.store.set_asset_status(self.run_id, key, MATERIALIZED)
-        self.emit("asset_materialized", step=outcome.step, asset=key, status=MATERIALIZED, data=metadata)
+        self.emit(
+            "asset_materialized", step=outcome.step, asset=key, status=MATERIALIZED, data=metadata
+        )
 
     # -- the run ------------------------------------------------------------------------
 
@@ -179,7 +185,11 @@ class Executor:
                 plan=plan.to_list(),
                 assets=plan.asset_steps(),
             )
-            self.emit("run_started", message=plan.selection, data={"trigger": trigger, "plan": plan.to_list()})
+            self.emit(
+                "run_started",
+                message=plan.selection,
+                data={"trigger": trigger, "plan": plan.to_list()},
+            )
             latest = self.store.latest_materializations()
             self.data_versions = versions.current_data_versions(
                 self.graph, latest, self.config.lake.raw_dir
@@ -194,7 +204,9 @@ class Executor:
                 return self.finish("cancelled", "cancelled by the user", started)
             failed = [o for o in self.outcomes.values() if o.status != MATERIALIZED]
             if failed or self.failed_checks:
-                parts = [f"{o.key} {o.status}" + (f" ({o.message})" if o.message else "") for o in failed]
+                parts = [
+                    f"{o.key} {o.status}" + (f" ({o.message})" if o.message else "") for o in failed
+                ]
                 parts += [f"check {name} failed" for name in self.failed_checks]
                 return self.finish("failed", "; ".join(parts), started)
             return self.finish("succeeded", "", started)
@@ -202,7 +214,12 @@ class Executor:
     def finish(self, status: str, message: str, started: float) -> RunOutcome:
         self.store.finish_run(self.run_id, status, message or None)
         duration = time.time() - started
-        self.emit("run_finished", status=status, message=message or None, data={"duration": round(duration, 3)})
+        self.emit(
+            "run_finished",
+            status=status,
+            message=message or None,
+            data={"duration": round(duration, 3)},
+        )
         return RunOutcome(self.run_id, status, self.outcomes, self.failed_checks, message, duration)
 
     def run_step(self, step: Step) -> None:
@@ -220,7 +237,9 @@ class Executor:
         if step.kind != "publish" and not runnable:
             return
         step_started = time.time()
-        self.emit("step_started", step=step.name, message=step.describe(), data={"assets": runnable})
+        self.emit(
+            "step_started", step=step.name, message=step.describe(), data={"assets": runnable}
+        )
         if step.kind == "raw":
             self.run_raw(step)
         elif step.kind == "dbt":
@@ -267,7 +286,9 @@ class Executor:
                 pg.password(),
             )
         except LakehouseError as err:
-            self.store.add_logs([(self.run_id, k, time.time(), "error", str(err)) for k in mart_keys])
+            self.store.add_logs(
+                [(self.run_id, k, time.time(), "error", str(err)) for k in mart_keys]
+            )
             for key in mart_keys:
                 self.set_status(key, FAILED, str(err))
             return
@@ -348,10 +369,16 @@ class Executor:
                     finished.add(key)
                 elif event.status == "skipped":
                     finished.add(key)
-                    self.set_status(key, SKIPPED, event.message or "skipped by dbt: an upstream node failed")
+                    self.set_status(
+                        key, SKIPPED, event.message or "skipped by dbt: an upstream node failed"
+                    )
                 else:
                     finished.add(key)
-                    self.set_status(key, FAILED, event.message.splitlines()[0] if event.message else event.status)
+                    self.set_status(
+                        key,
+                        FAILED,
+                        event.message.splitlines()[0] if event.message else event.status,
+                    )
             elif event.unique_id in checks and event.kind == "finished":
                 self.record_check(checks[event.unique_id], event)
             if event.kind == "finished" and logs:

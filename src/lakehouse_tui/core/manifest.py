@@ -59,9 +59,7 @@ def parse(setup: DbtSetup) -> Any:
         raise LakehouseError(
             f"dbt could not parse the project in {setup.project_dir}: {reason.splitlines()[0]}"
         )
-    (setup.target_path / FINGERPRINT_FILE).write_text(
-        project_fingerprint(setup), encoding="utf-8"
-    )
+    (setup.target_path / FINGERPRINT_FILE).write_text(project_fingerprint(setup), encoding="utf-8")
     return result.result
 
 

@@ -47,7 +47,9 @@ class Plan:
         return [key for step in self.steps for key in step.assets if step.kind != "publish"]
 
     def asset_steps(self) -> list[tuple[str, str]]:
-        return [(key, step.name) for step in self.steps if step.kind != "publish" for key in step.assets]
+        return [
+            (key, step.name) for step in self.steps if step.kind != "publish" for key in step.assets
+        ]
 
     def to_list(self) -> list[dict[str, Any]]:
         return [step.to_dict() for step in self.steps]

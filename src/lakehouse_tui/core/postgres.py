@@ -134,7 +134,9 @@ def _scrub(text: str, password: str | None) -> str:
     return text.replace(password, "***") if password else text
 
 
-def table_metadata(settings: PostgresSettings, password: str | None, schema: str, table: str) -> dict[str, Any]:
+def table_metadata(
+    settings: PostgresSettings, password: str | None, schema: str, table: str
+) -> dict[str, Any]:
     """Row count, columns and time range of a table in PostgreSQL (never the password)."""
     from psycopg2 import sql
 
@@ -151,7 +153,9 @@ def table_metadata(settings: PostgresSettings, password: str | None, schema: str
             relation = sql.Identifier(schema, table)
             if "batch_start" in names and "batch_end" in names:
                 cursor.execute(
-                    sql.SQL("select count(*), min(batch_start), max(batch_end) from {}").format(relation)
+                    sql.SQL("select count(*), min(batch_start), max(batch_end) from {}").format(
+                        relation
+                    )
                 )
                 rows, low, high = cursor.fetchone()
                 bounds = {

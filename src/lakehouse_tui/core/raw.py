@@ -70,7 +70,9 @@ def _type_problem(name: str, arrow_type: Any) -> str | None:
         return f"column {name} is {arrow_type}, expected text"
     if name == "ts" and not pa.types.is_timestamp(arrow_type):
         return f"column ts is {arrow_type}, expected a timestamp"
-    if name == "value" and not (pa.types.is_floating(arrow_type) or pa.types.is_integer(arrow_type)):
+    if name == "value" and not (
+        pa.types.is_floating(arrow_type) or pa.types.is_integer(arrow_type)
+    ):
         return f"column value is {arrow_type}, expected a number"
     return None
 

@@ -180,12 +180,18 @@ class _Parser:
         if attribute == "group":
             values = sorted(graph.group_names())
             return self._match(
-                value, values, lambda g: {a.key for a in graph.assets.values() if a.group == g}, "group"
+                value,
+                values,
+                lambda g: {a.key for a in graph.assets.values() if a.group == g},
+                "group",
             )
         if attribute == "tag":
             values = sorted({t for a in graph.assets.values() for t in a.tags})
             return self._match(
-                value, values, lambda t: {a.key for a in graph.assets.values() if t in a.tags}, "tag"
+                value,
+                values,
+                lambda t: {a.key for a in graph.assets.values() if t in a.tags},
+                "tag",
             )
         values = sorted({a.kind for a in graph.assets.values()})
         return self._match(
@@ -202,7 +208,9 @@ class _Parser:
                 result |= expand(name)
         if not result:
             close = difflib.get_close_matches(pattern.replace("*", ""), names, n=3, cutoff=0.5)
-            hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(names)}"
+            hint = (
+                f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(names)}"
+            )
             raise self.error(f"no {what} matches {pattern!r}{hint}")
         return result
 

@@ -239,7 +239,9 @@ class RunStore:
                 continue
             with self._transaction() as db:
                 # Another process may have migrated between our read and the write lock.
-                if db.execute("select 1 from schema_migrations where version = ?", (version,)).fetchone():
+                if db.execute(
+                    "select 1 from schema_migrations where version = ?", (version,)
+                ).fetchone():
                     continue
                 for statement in sql.split(";"):
                     if statement.strip():
@@ -293,12 +295,23 @@ class RunStore:
         """Record a new run and its assets (key, step) as pending."""
         with self._transaction() as db:
             db.execute(
-                "insert into runs (id, selection, job, trigger, pid, started_at, status, plan_json) "
+                "insert into runs "
+                "(id, selection, job, trigger, pid, started_at, status, plan_json) "
                 "values (?, ?, ?, ?, ?, ?, ?, ?)",
-                (run_id, selection, job, trigger, pid, started_at or time.time(), status, json.dumps(list(plan))),
+                (
+                    run_id,
+                    selection,
+                    job,
+                    trigger,
+                    pid,
+                    started_at or time.time(),
+                    status,
+                    json.dumps(list(plan)),
+                ),
             )
             db.executemany(
-                "insert into run_assets (run_id, asset_key, step, status) values (?, ?, ?, 'pending')",
+                "insert into run_assets (run_id, asset_key, step, status) "
+                "values (?, ?, ?, 'pending')",
                 [(run_id, key, step) for key, step in assets],
             )
 
@@ -340,7 +353,15 @@ class RunStore:
         self._execute(
             "insert into step_events (run_id, ts, step, asset_key, event, message, data_json) "
             "values (?, ?, ?, ?, ?, ?, ?)",
-            (run_id, time.time(), step, asset_key, event, message, json.dumps(data) if data else None),
+            (
+                run_id,
+                time.time(),
+                step,
+                asset_key,
+                event,
+                message,
+                json.dumps(data) if data else None,
+            ),
         )
 
     def add_materialization(

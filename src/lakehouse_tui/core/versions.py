@@ -79,5 +79,3 @@ def staleness(
                 break
         result[key] = Staleness(bool(reason), reason)
     return result
-
-

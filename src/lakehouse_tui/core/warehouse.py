@@ -23,7 +23,9 @@ def read_only(path: Path) -> Iterator[Any]:
     import duckdb
 
     if not path.exists():
-        raise LakehouseError(f"{path}: the warehouse does not exist yet; materialize an asset first")
+        raise LakehouseError(
+            f"{path}: the warehouse does not exist yet; materialize an asset first"
+        )
     try:
         connection = duckdb.connect(str(path), read_only=True)
     except duckdb.IOException as err:
@@ -56,6 +58,8 @@ def table_metadata(connection: Any, relation: str) -> dict[str, Any]:
     ).fetchall()
     names = [name for name, _ in columns]
     timestamps = [name for name, kind in columns if str(kind).upper().startswith("TIMESTAMP")]
+    low: str | None
+    high: str | None
     if "batch_start" in names and "batch_end" in names:
         low, high = "batch_start", "batch_end"
     elif timestamps:
