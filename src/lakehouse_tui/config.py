@@ -263,12 +263,18 @@ class _Locator:
                 if key is None and in_section:
                     return number
                 continue
-            if in_section and key is not None and re.match(rf"^\s*\"?{re.escape(key)}\"?\s*=", line):
+            if (
+                in_section
+                and key is not None
+                and re.match(rf"^\s*\"?{re.escape(key)}\"?\s*=", line)
+            ):
                 return number
         return None
 
 
-def _fail(path: Path | None, locator: _Locator | None, section: str, key: str | None, msg: str) -> ConfigError:
+def _fail(
+    path: Path | None, locator: _Locator | None, section: str, key: str | None, msg: str
+) -> ConfigError:
     where = str(path) if path else "config"
     line = locator.line_of(section, key) if locator else None
     if line:
@@ -300,7 +306,9 @@ def _connections(
     raw: Any, path: Path | None, locator: _Locator | None
 ) -> tuple[AirbyteConnection, ...]:
     if not isinstance(raw, list):
-        raise _fail(path, locator, "airbyte", "connections", "expected [[airbyte.connections]] tables")
+        raise _fail(
+            path, locator, "airbyte", "connections", "expected [[airbyte.connections]] tables"
+        )
     result = []
     for entry in raw:
         if not isinstance(entry, dict):
@@ -308,7 +316,11 @@ def _connections(
         values = _section_values(entry, "airbyte.connections", CONNECTION_KEYS, path, locator)
         if not values["id"] and not values["name"]:
             raise _fail(
-                path, locator, "airbyte.connections", None, 'each entry needs id = "..." or name = "..."'
+                path,
+                locator,
+                "airbyte.connections",
+                None,
+                'each entry needs id = "..." or name = "..."',
             )
         result.append(AirbyteConnection(**values))
     return tuple(result)

@@ -48,9 +48,7 @@ def batch_id(index: int) -> str:
     return f"FB-{FIRST_BATCH_START.year}-{index + 1:03d}"
 
 
-def _tag_curves(
-    t: np.ndarray, rng: np.random.Generator, excursion: bool
-) -> dict[str, np.ndarray]:
+def _tag_curves(t: np.ndarray, rng: np.random.Generator, excursion: bool) -> dict[str, np.ndarray]:
     """Sensor values for one batch; `t` is batch progress from 0 to 1."""
     growth = 1.0 / (1.0 + np.exp(-10.0 * (t - 0.45)))
     n = t.size
@@ -79,7 +77,9 @@ def _dropout_mask(n: int, hz: float, rng: np.random.Generator) -> np.ndarray:
     return keep
 
 
-def make_batch(index: int, hours: float, hz: float, rng: np.random.Generator, excursion: bool) -> pa.Table:
+def make_batch(
+    index: int, hours: float, hz: float, rng: np.random.Generator, excursion: bool
+) -> pa.Table:
     """One batch's long-format table."""
     n = int(hours * 3600 * hz)
     if n < 1:

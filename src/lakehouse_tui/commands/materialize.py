@@ -35,7 +35,13 @@ def record_noop(workspace: object, selection: str, trigger: str, job: str | None
     run_id = new_run_id()
     store = workspace.store
     store.start_run(
-        run_id, selection=selection, job=job, trigger=trigger, pid=os.getpid(), plan=[], assets=[],
+        run_id,
+        selection=selection,
+        job=job,
+        trigger=trigger,
+        pid=os.getpid(),
+        plan=[],
+        assets=[],
         status="noop",
     )
     store.finish_run(run_id, "noop", "nothing selected is stale")
