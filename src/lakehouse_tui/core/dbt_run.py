@@ -102,6 +102,9 @@ def build(
         result = runner.invoke(args)
     finally:
         release_duckdb()
+    if isinstance(result.exception, KeyboardInterrupt):
+        raise KeyboardInterrupt  # dbt caught our cancel; hand it back to the executor
     if result.exception is not None:
-        return DbtOutcome(False, str(result.exception).strip().splitlines()[0])
+        lines = str(result.exception).strip().splitlines()
+        return DbtOutcome(False, lines[0] if lines else type(result.exception).__name__)
     return DbtOutcome(bool(result.success), None)
