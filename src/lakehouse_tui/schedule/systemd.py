@@ -42,6 +42,9 @@ def render_service(job: TimerJob) -> str:
         "\n"
         "[Service]\n"
         "Type=oneshot\n"
+        # Timer runs do not see the login shell's environment: secrets named in the config
+        # (e.g. the PostgreSQL password variable) come from this optional, user-only file.
+        "EnvironmentFile=-%E/lakehouse-tui/secrets.env\n"
         f"ExecStart={command}\n"
         "StandardOutput=journal\n"
         "StandardError=journal\n"
