@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lakehouse_tui.errors import DataError, UsageError
+from lakehouse_tui.errors import UsageError
 
 TAGS = ("temperature", "ph", "do", "pressure", "agitation", "co2")
 EQUIPMENT = ("BR-01", "BR-02", "BR-03", "BR-04")
@@ -134,7 +134,7 @@ def generate(
     targets = [raw_dir / f"{batch_id(i)}.parquet" for i in range(batches)]
     existing = [p for p in targets if p.exists()]
     if existing and not force:
-        raise DataError(
+        raise UsageError(
             f"{existing[0]} already exists ({len(existing)} of {batches} batch files); "
             "pass --force to overwrite them"
         )

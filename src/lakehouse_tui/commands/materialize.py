@@ -1,12 +1,13 @@
 """`lakehouse-tui --materialize SEL` / `--job NAME`: the headless runner.
 
-Exit codes: 0 all succeeded, 1 a step or blocking check failed, 2 usage or config error,
-3 another run holds the lock.
+Exit codes: 0 all succeeded (or nothing to do), 1 a step or blocking check failed, 2 usage or
+config error, 3 another run holds the lock, 130 cancelled.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -16,6 +17,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from lakehouse_tui.config import Config
+    from lakehouse_tui.core.plan import Plan
+    from lakehouse_tui.core.workspace import Workspace
 
 
 def _cancel_on_sigterm() -> None:
@@ -27,60 +30,65 @@ def _cancel_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def record_noop(workspace: object, selection: str, trigger: str, job: str | None) -> str:
-    from lakehouse_tui.core.executor import new_run_id
-    from lakehouse_tui.core.workspace import Workspace
-
-    assert isinstance(workspace, Workspace)
-    run_id = new_run_id()
-    store = workspace.store
-    store.start_run(
-        run_id,
-        selection=selection,
-        job=job,
-        trigger=trigger,
-        pid=os.getpid(),
-        plan=[],
-        assets=[],
-        status="noop",
-    )
-    store.finish_run(run_id, "noop", "nothing selected is stale")
-    return run_id
-
-
 def run(args: argparse.Namespace, config: Config) -> int:
+    from lakehouse_tui.core.executor import new_run_id
+    from lakehouse_tui.core.lock import LockHolder, RunLock
     from lakehouse_tui.core.workspace import Workspace
 
     started = time.perf_counter()
     workspace = Workspace.open(config)
     try:
         keys, description = workspace.resolve(args.materialize, args.job)
-        if args.skip_unchanged:
-            keys &= workspace.stale_keys()
-            if not keys:
-                run_id = record_noop(workspace, description, args.trigger, args.job)
-                print(
-                    f"nothing selected is stale; recorded no-op run {run_id} "
-                    f"({time.perf_counter() - started:.2f} s)",
-                    file=sys.stderr,
-                )
-                return 0
-        plan = workspace.plan(keys, description)
         if args.dry_run:
-            print(plan.format())
+            if args.skip_unchanged:
+                keys &= workspace.stale_keys()
+            print(workspace.plan(keys, description).format())
             return 0
-        return _execute(workspace, plan, args)
+        _cancel_on_sigterm()
+        run_id = new_run_id()
+        holder = LockHolder(run_id, os.getpid(), args.trigger, time.time())
+        # Take the lock before deciding what is stale: a run queued with --wait must see
+        # what the run it waited for has just materialized.
+        with RunLock(config.state_dir / "run.lock", holder, wait=args.wait):
+            if args.skip_unchanged:
+                keys &= workspace.stale_keys()
+            if not keys:
+                _record_noop(workspace, run_id, description, args)
+                elapsed = time.perf_counter() - started
+                why = "nothing selected is stale" if args.skip_unchanged else "nothing selected"
+                print(f"{why}; recorded no-op run {run_id} ({elapsed:.2f} s)", file=sys.stderr)
+                return 0
+            return _execute(workspace, workspace.plan(keys, description), args, run_id)
     finally:
         workspace.close()
 
 
-def _execute(workspace: object, plan: object, args: argparse.Namespace) -> int:
+def _record_noop(
+    workspace: Workspace, run_id: str, selection: str, args: argparse.Namespace
+) -> None:
+    store = workspace.store
+    store.start_run(
+        run_id,
+        selection=selection,
+        job=args.job,
+        trigger=args.trigger,
+        pid=os.getpid(),
+        plan=[],
+        assets=[],
+        status="noop",
+    )
+    store.finish_run(run_id, "noop", "nothing selected is stale")
+    if args.json:
+        now = time.time()
+        for event, extra in (("run_started", {"message": selection}), ("run_finished", {})):
+            line = {"event": event, "run_id": run_id, "ts": now, "status": "noop", **extra}
+            print(json.dumps(line))
+
+
+def _execute(workspace: Workspace, plan: Plan, args: argparse.Namespace, run_id: str) -> int:
     from lakehouse_tui.core.executor import Executor
-    from lakehouse_tui.core.plan import Plan
-    from lakehouse_tui.core.workspace import Workspace
     from lakehouse_tui.headless import ProgressPrinter
 
-    assert isinstance(workspace, Workspace) and isinstance(plan, Plan)
     needs_dbt = any(step.kind == "dbt" for step in plan.steps)
     printer = ProgressPrinter(json_out=args.json)
     executor = Executor(
@@ -91,8 +99,7 @@ def _execute(workspace: object, plan: object, args: argparse.Namespace) -> int:
         dbt_manifest=workspace.dbt_manifest() if needs_dbt else None,
         on_event=printer,
     )
-    _cancel_on_sigterm()
-    outcome = executor.run(plan, trigger=args.trigger, job=args.job, wait=args.wait)
+    outcome = executor.run_locked(plan, trigger=args.trigger, job=args.job, run_id=run_id)
     printer.summary(outcome)
     if outcome.status == "succeeded":
         return 0

@@ -170,46 +170,64 @@ class Executor:
         wait: bool = False,
         run_id: str | None = None,
     ) -> RunOutcome:
-        self.run_id = run_id or new_run_id()
+        """Take the run lock and run the plan."""
+        run_id = run_id or new_run_id()
+        holder = LockHolder(run_id, os.getpid(), trigger, time.time())
+        with RunLock(self.config.state_dir / "run.lock", holder, wait=wait):
+            return self.run_locked(plan, trigger=trigger, job=job, run_id=run_id)
+
+    def run_locked(self, plan: Plan, *, trigger: str, job: str | None, run_id: str) -> RunOutcome:
+        """Run the plan; the caller holds the run lock (as `run_id`)."""
+        self.run_id = run_id
         self.plan = plan
         started = time.time()
-        holder = LockHolder(self.run_id, os.getpid(), trigger, started)
-        with RunLock(self.config.state_dir / "run.lock", holder, wait=wait):
-            self.outcomes = {key: AssetOutcome(key, step) for key, step in plan.asset_steps()}
-            self.store.start_run(
-                self.run_id,
-                selection=plan.selection,
-                job=job,
-                trigger=trigger,
-                pid=os.getpid(),
-                plan=plan.to_list(),
-                assets=plan.asset_steps(),
-            )
-            self.emit(
-                "run_started",
-                message=plan.selection,
-                data={"trigger": trigger, "plan": plan.to_list()},
-            )
-            latest = self.store.latest_materializations()
-            self.data_versions = versions.current_data_versions(
-                self.graph, latest, self.config.lake.raw_dir
-            )
-            try:
-                for step in plan.steps:
-                    self.run_step(step)
-            except KeyboardInterrupt:
-                for outcome in self.outcomes.values():
-                    if outcome.status in (PENDING, RUNNING):
-                        self.set_status(outcome.key, CANCELLED, "run cancelled")
-                return self.finish("cancelled", "cancelled by the user", started)
-            failed = [o for o in self.outcomes.values() if o.status != MATERIALIZED]
-            if failed or self.failed_checks:
-                parts = [
-                    f"{o.key} {o.status}" + (f" ({o.message})" if o.message else "") for o in failed
-                ]
-                parts += [f"check {name} failed" for name in self.failed_checks]
-                return self.finish("failed", "; ".join(parts), started)
-            return self.finish("succeeded", "", started)
+        self.outcomes = {key: AssetOutcome(key, step) for key, step in plan.asset_steps()}
+        self.store.start_run(
+            self.run_id,
+            selection=plan.selection,
+            job=job,
+            trigger=trigger,
+            pid=os.getpid(),
+            plan=plan.to_list(),
+            assets=plan.asset_steps(),
+        )
+        self.emit(
+            "run_started",
+            message=plan.selection,
+            data={"trigger": trigger, "plan": plan.to_list()},
+        )
+        latest = self.store.latest_materializations()
+        self.data_versions = versions.current_data_versions(
+            self.graph, latest, self.config.lake.raw_dir
+        )
+        try:
+            for step in plan.steps:
+                self.run_step(step)
+        except KeyboardInterrupt:
+            self.settle_unfinished(CANCELLED, "run cancelled")
+            return self.finish("cancelled", "cancelled by the user", started)
+        except Exception as err:
+            # Never leave the run "running": record why it stopped, then let the CLI
+            # report it (LakehouseError as one line, anything else with --debug).
+            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+            self.settle_unfinished(FAILED, reason)
+            self.finish("failed", reason, started)
+            raise
+        failed = [o for o in self.outcomes.values() if o.status != MATERIALIZED]
+        if failed or self.failed_checks:
+            parts = [
+                f"{o.key} {o.status}" + (f" ({o.message})" if o.message else "") for o in failed
+            ]
+            parts += [f"check {name} failed" for name in self.failed_checks]
+            return self.finish("failed", "; ".join(parts), started)
+        return self.finish("succeeded", "", started)
+
+    def settle_unfinished(self, status: str, message: str) -> None:
+        """Give every asset that has no final status (pending, running, or built by dbt but
+        not yet recorded) the given one."""
+        for outcome in self.outcomes.values():
+            if outcome.status not in (MATERIALIZED, FAILED, SKIPPED):
+                self.set_status(outcome.key, status, message)
 
     def finish(self, status: str, message: str, started: float) -> RunOutcome:
         self.store.finish_run(self.run_id, status, message or None)

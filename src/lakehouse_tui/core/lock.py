@@ -38,6 +38,16 @@ def read_holder(path: Path) -> LockHolder | None:
         return None
 
 
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
+
+
 def is_held(path: Path) -> bool:
     """True when some process holds the lock right now."""
     try:
@@ -66,7 +76,7 @@ class RunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self._try_lock(fd)
         except BlockingIOError:
             if not self.wait:
                 os.close(fd)
@@ -80,6 +90,20 @@ class RunLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(asdict(self.holder)).encode(), 0)
         self._fd = fd
+
+    @staticmethod
+    def _try_lock(fd: int) -> None:
+        """Non-blocking lock; a lock found free of any holder is retried briefly, since
+        `is_held` probes take it for an instant."""
+        deadline = time.monotonic() + 0.5
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if os.pread(fd, 1, 0) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def release(self) -> None:
         if self._fd is None:

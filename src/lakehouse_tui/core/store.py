@@ -259,8 +259,11 @@ class RunStore:
         running = self._execute("select id, pid from runs where status = 'running'")
         if not running:
             return 0
-        holder = lock.read_holder(lock_path) if lock.is_held(lock_path) else None
-        dead = [row["id"] for row in running if holder is None or row["id"] != holder.run_id]
+        # Read the holder rather than probing the lock: a probe could make a run that is
+        # starting at that moment find the lock taken.
+        holder = lock.read_holder(lock_path)
+        live_id = holder.run_id if holder is not None and lock.pid_alive(holder.pid) else None
+        dead = [row["id"] for row in running if row["id"] != live_id]
         now = time.time()
         with self._transaction() as db:
             for run_id in dead:
