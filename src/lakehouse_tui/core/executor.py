@@ -403,6 +403,13 @@ class Executor:
                 self.store.add_logs(logs)
                 logs.clear()
 
+        if step.target == "duckdb":
+            try:
+                warehouse.wait_until_writable(self.config.lake.warehouse)
+            except LakehouseError as err:
+                for key in keys:
+                    self.set_status(key, FAILED, str(err))
+                return
         outcome = dbt_run.build(
             self.setup,
             select=step.dbt_select,

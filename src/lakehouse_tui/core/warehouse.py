@@ -6,6 +6,7 @@ DuckDB allows one writing process per file; while a run holds it, opening fails 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,6 +39,32 @@ def read_only(path: Path) -> Iterator[Any]:
         yield connection
     finally:
         connection.close()
+
+
+def wait_until_writable(path: Path, timeout: float = 10.0) -> None:
+    """Wait (briefly) until no other process has the warehouse open.
+
+    Readers such as the TUI's preview hold the file for a moment; a run should wait them out
+    rather than fail every model with DuckDB's lock error.
+    """
+    import duckdb
+
+    deadline = time.monotonic() + timeout
+    delay = 0.05
+    while True:
+        try:
+            duckdb.connect(str(path)).close()
+            return
+        except duckdb.IOException as err:
+            if "lock" not in str(err).lower():
+                raise LakehouseError(f"{path}: cannot open the warehouse ({err})") from None
+            if time.monotonic() > deadline:
+                raise WarehouseBusy(
+                    f"{path} is held open by another program (a DuckDB shell or notebook?); "
+                    "close it and run again"
+                ) from None
+            time.sleep(delay)  # no event to wait on: the other process holds a file lock
+            delay = min(delay * 2, 0.5)
 
 
 def _quote(name: str) -> str:
