@@ -801,3 +801,30 @@ def test_status_and_a_second_run_while_a_run_is_live(medium_lake: Lake) -> None:
     assert lake.store_rows("select status from runs where id = ?", (run["id"],))[0][0] == (
         "succeeded"
     )
+
+
+def test_run_waits_for_a_reader_holding_the_warehouse(fresh_built: Lake) -> None:
+    """A short-lived reader (the TUI's preview, a DuckDB shell) delays a run, never fails it."""
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time\n"
+            f"c = duckdb.connect({str(fresh_built.warehouse)!r}, read_only=True)\n"
+            "print('held', flush=True)\n"
+            "sys.stdin.readline()\n"
+            "time.sleep(1.0)\n"  # keep holding for a moment after the run has started
+            "c.close()\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert reader.stdout is not None and reader.stdin is not None
+    assert reader.stdout.readline().strip() == "held"
+    reader.stdin.write("go\n")
+    reader.stdin.flush()
+    result = fresh_built.cli("--materialize", "dim_batch")
+    reader.wait(timeout=30)
+    assert result.code == 0, result.err
+    assert fresh_built.last_run()["status"] == "succeeded"
