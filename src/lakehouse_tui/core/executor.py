@@ -112,6 +112,7 @@ class Executor:
             step=run_event.step,
             asset_key=run_event.asset,
             message=run_event.message,
+            status=run_event.status,
             data=run_event.data or None,
         )
         self.on_event(run_event)

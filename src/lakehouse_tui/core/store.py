@@ -154,6 +154,7 @@ class RunAsset:
 
 @dataclass(frozen=True)
 class LogLine:
+    id: int
     run_id: str
     asset_key: str | None
     ts: float
@@ -209,7 +210,8 @@ class RunStore:
         self.mark_dead_runs_interrupted(lock_path or path.with_name("run.lock"))
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:  # never close under a query running on another thread
+            self._db.close()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -351,8 +353,10 @@ class RunStore:
         step: str | None = None,
         asset_key: str | None = None,
         message: str | None = None,
+        status: str | None = None,
         data: Mapping[str, Any] | None = None,
     ) -> None:
+        payload = {**(data or {}), **({"status": status} if status else {})}
         self._execute(
             "insert into step_events (run_id, ts, step, asset_key, event, message, data_json) "
             "values (?, ?, ?, ?, ?, ?, ?)",
@@ -363,7 +367,7 @@ class RunStore:
                 asset_key,
                 event,
                 message,
-                json.dumps(data) if data else None,
+                json.dumps(payload, default=str) if payload else None,
             ),
         )
 
@@ -496,9 +500,13 @@ class RunStore:
         )
         return {row["asset_key"]: RunAsset(**dict(row)) for row in rows}
 
-    def logs(self, run_id: str, asset_key: str | None = None, limit: int = 5000) -> list[LogLine]:
-        sql = "select run_id, asset_key, ts, level, message from logs where run_id = ?"
-        params: tuple[Any, ...] = (run_id,)
+    def logs(
+        self, run_id: str, asset_key: str | None = None, limit: int = 5000, after_id: int = 0
+    ) -> list[LogLine]:
+        """Log lines of a run (optionally one asset's), oldest first; `after_id` (a LogLine's
+        id) returns only newer lines, for following a live run cheaply."""
+        sql = "select id, run_id, asset_key, ts, level, message from logs where run_id = ? and id > ?"
+        params: tuple[Any, ...] = (run_id, after_id)
         if asset_key is not None:
             sql += " and asset_key = ?"
             params += (asset_key,)

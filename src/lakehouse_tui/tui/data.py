@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lakehouse_tui.config import Config
 from lakehouse_tui.core import raw
 from lakehouse_tui.core.asset_status import AssetStatus, asset_statuses
 from lakehouse_tui.core.assets import Asset, GroupAsset
@@ -65,6 +66,37 @@ def signature(workspace: Workspace) -> tuple[Any, ...]:
     )
 
 
+def manifest_is_current(config: Config) -> bool:
+    from lakehouse_tui.core import dbt_setup, manifest
+
+    return manifest.read_current(dbt_setup.prepare(config)) is not None
+
+
+def parse_in_child(config: Config) -> str:
+    """Let a child process parse the dbt project (dbt stays out of the UI's process).
+
+    Returns "" on success, else the child's one-line error.
+    """
+    import subprocess
+    import sys
+
+    args = [sys.executable, "-m", "lakehouse_tui"]
+    if config.path is not None:
+        args += ["--config", str(config.path)]
+    done = subprocess.run(
+        [*args, "status", "--json"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    if done.returncode == 0:
+        return ""
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    return lines[-1].removeprefix("lakehouse-tui: ") if lines else f"exit code {done.returncode}"
+
+
 def load_state(workspace: Workspace) -> LakeState:
     sig = signature(workspace)
     statuses = {s.key: s for s in asset_statuses(workspace)}
@@ -76,7 +108,13 @@ def load_state(workspace: Workspace) -> LakeState:
 def compiled_sql(workspace: Workspace, asset: Asset) -> str | None:
     if not asset.path:
         return None
-    compiled = workspace.setup.target_path / "compiled"
+    # Marts built on PostgreSQL compile into that target's own dir.
+    target_dir = (
+        workspace.setup.target_path_for("postgres")
+        if asset.kind == "postgres"
+        else workspace.setup.target_path
+    )
+    compiled = target_dir / "compiled"
     if not compiled.is_dir():
         return None
     for project in sorted(compiled.iterdir()):
@@ -95,7 +133,9 @@ def load_details(workspace: Workspace, key: str) -> AssetDetails:
     group = graph.groups.get(key)
     members = graph.members(key) if group else []
     units = members if group else [key]
-    upstream = sorted(set().union(*(graph.upstream(k) for k in units)) - set(units)) if units else []
+    upstream = (
+        sorted(set().union(*(graph.upstream(k) for k in units)) - set(units)) if units else []
+    )
     downstream = (
         sorted(set().union(*(graph.downstream(k) for k in units)) - set(units)) if units else []
     )

@@ -10,25 +10,105 @@ from collections.abc import Mapping
 from textual.binding import Binding
 
 APP_BINDINGS: list[Binding] = [
-    Binding("q", "quit", "Quit", id="quit"),
-    Binding("question_mark", "help", "Help", key_display="?", id="help"),
-    Binding("slash", "filter", "Filter", key_display="/", id="filter"),
-    Binding("m", "materialize_selected", "Materialize", id="materialize_selected"),
-    Binding("u", "materialize_upstream", "+upstream", id="materialize_upstream"),
-    Binding("d", "materialize_downstream", "+downstream", id="materialize_downstream"),
-    Binding("a", "materialize_all", "All", id="materialize_all"),
-    Binding("s", "materialize_stale", "Stale", id="materialize_stale"),
-    Binding("c", "cancel_run", "Cancel run", id="cancel_run"),
-    Binding("r", "show_runs", "Runs", id="show_runs"),
-    Binding("g", "generate_data", "Sample data", show=False, id="generate_data"),
-    Binding("ctrl+r", "refresh", "Refresh", show=False, id="refresh"),
-    Binding("l", "toggle_run_panel", "Run log", show=False, id="toggle_run_panel"),
+    Binding(
+        "q", "quit", "Quit", tooltip="Quit (a running materialization is cancelled)", id="quit"
+    ),
+    Binding(
+        "question_mark", "help", "Help", tooltip="This list of keys", key_display="?", id="help"
+    ),
+    Binding(
+        "slash",
+        "filter",
+        "Filter",
+        tooltip="Filter the tree by name; escape clears",
+        key_display="/",
+        id="filter",
+    ),
+    Binding(
+        "m",
+        "materialize_selected",
+        "Materialize",
+        tooltip="Materialize the selected asset (a group: all its models)",
+        id="materialize_selected",
+    ),
+    Binding(
+        "u",
+        "materialize_upstream",
+        "+up",
+        tooltip="Materialize the selected asset with everything upstream",
+        id="materialize_upstream",
+    ),
+    Binding(
+        "d",
+        "materialize_downstream",
+        "+down",
+        tooltip="Materialize the selected asset with everything downstream",
+        id="materialize_downstream",
+    ),
+    Binding("a", "materialize_all", "All", tooltip="Materialize every asset", id="materialize_all"),
+    Binding(
+        "s",
+        "materialize_stale",
+        "Stale",
+        tooltip="Materialize only stale assets",
+        id="materialize_stale",
+    ),
+    Binding(
+        "c",
+        "cancel_run",
+        "Cancel",
+        tooltip="Cancel the running materialization (SIGTERM to the runner)",
+        id="cancel_run",
+    ),
+    Binding(
+        "r",
+        "show_runs",
+        "Runs",
+        tooltip="Run history: every run, its timeline and logs",
+        id="show_runs",
+    ),
+    Binding(
+        "g",
+        "generate_data",
+        "Sample data",
+        tooltip="Generate sample raw data",
+        show=False,
+        id="generate_data",
+    ),
+    Binding(
+        "ctrl+r",
+        "refresh",
+        "Refresh",
+        tooltip="Re-read statuses from the run store",
+        show=False,
+        id="refresh",
+    ),
+    Binding(
+        "l",
+        "toggle_run_panel",
+        "Run log",
+        tooltip="Show or hide the run panel",
+        show=False,
+        id="toggle_run_panel",
+    ),
 ]
 
 RUNS_BINDINGS: list[Binding] = [
-    Binding("escape", "close", "Back", id="runs.close"),
-    Binding("f", "rerun_failed", "Re-run failed", id="runs.rerun_failed"),
-    Binding("c", "cancel_run", "Cancel run", id="runs.cancel_run"),
+    Binding("escape", "close", "Back", tooltip="Back to the assets", id="runs.close"),
+    Binding(
+        "f",
+        "rerun_failed",
+        "Re-run failed",
+        tooltip="Re-materialize what failed, was skipped or never ran in the run",
+        id="runs.rerun_failed",
+    ),
+    Binding(
+        "c",
+        "cancel_run",
+        "Cancel run",
+        tooltip="Cancel the running materialization",
+        id="runs.cancel_run",
+    ),
 ]
 
 TAB_BINDINGS: list[Binding] = [
@@ -41,7 +121,13 @@ TAB_BINDINGS: list[Binding] = [
 ]
 
 FILTER_BINDINGS: list[Binding] = [
-    Binding("escape", "clear_filter", "Clear filter", id="filter.clear"),
+    Binding(
+        "escape",
+        "clear_filter",
+        "Clear filter",
+        tooltip="Clear the filter and go back to the tree",
+        id="filter.clear",
+    ),
 ]
 
 ALL_BINDINGS: list[tuple[str, list[Binding]]] = [

@@ -45,6 +45,14 @@ class RunEventReceived(Message):
 
 
 @dataclass
+class RunLogLines(Message):
+    """dbt log lines of a run, read from the store as the run writes them."""
+
+    run_id: str
+    lines: list[str]
+
+
+@dataclass
 class RunExited(Message):
     request: RunRequest
     code: int

@@ -22,6 +22,16 @@ from lakehouse_tui.tui import format as fmt
 from lakehouse_tui.tui.data import AssetDetails, Preview
 
 TABS = ("overview", "definition", "history", "checks", "logs", "preview")
+TAB_LABELS = {
+    "overview": "Overview",
+    "definition": "Definition",
+    "history": "History",
+    "checks": "Checks",
+    "logs": "Logs",
+    "preview": "Preview",
+}
+# Narrow terminals (80 columns over SSH): short labels so every tab stays visible.
+SHORT_TAB_LABELS = {**TAB_LABELS, "overview": "Info", "definition": "SQL", "preview": "Data"}
 
 
 def _kv_table() -> Table:
@@ -48,31 +58,32 @@ class AssetDetail(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("Loading the dbt project…", id="detail-title")
         with TabbedContent(id="detail-tabs"):
-            with TabPane("Overview", id="overview"):
-                with VerticalScroll():
-                    yield Static(id="overview-body")
-            with TabPane("Definition", id="definition"):
-                with VerticalScroll():
-                    yield Static(id="definition-body")
-            with TabPane("History", id="history"):
-                with Vertical():
-                    yield Label("rows", id="history-rows-label", classes="spark-label")
-                    yield Sparkline([], id="history-rows")
-                    yield Label("duration", id="history-duration-label", classes="spark-label")
-                    yield Sparkline([], id="history-duration")
-                    yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+            with TabPane("Overview", id="overview"), VerticalScroll():
+                yield Static(id="overview-body")
+            with TabPane("Definition", id="definition"), VerticalScroll():
+                yield Static(id="definition-body")
+            with TabPane("History", id="history"), Vertical():
+                yield Label("rows", id="history-rows-label", classes="spark-label")
+                yield Sparkline([], id="history-rows")
+                yield Label("duration", id="history-duration-label", classes="spark-label")
+                yield Sparkline([], id="history-duration")
+                yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
             with TabPane("Checks", id="checks"):
                 yield DataTable(id="checks-table", cursor_type="row", zebra_stripes=True)
             with TabPane("Logs", id="logs"):
                 yield RichLog(id="logs-log", wrap=False, markup=False, highlight=False)
-            with TabPane("Preview", id="preview"):
-                with Vertical():
-                    yield Static("", id="preview-status")
-                    yield DataTable(id="preview-table", zebra_stripes=True)
+            with TabPane("Preview", id="preview"), Vertical():
+                yield Static("", id="preview-status")
+                yield DataTable(id="preview-table", zebra_stripes=True)
 
     @property
     def active_tab(self) -> str:
         return self.query_one("#detail-tabs", TabbedContent).active
+
+    def set_narrow(self, narrow: bool) -> None:
+        tabs = self.query_one("#detail-tabs", TabbedContent)
+        for pane_id, label in (SHORT_TAB_LABELS if narrow else TAB_LABELS).items():
+            tabs.get_tab(pane_id).label = label
 
     def show_tab(self, tab: str) -> None:
         self.query_one("#detail-tabs", TabbedContent).active = tab
@@ -181,19 +192,36 @@ class AssetDetail(Vertical):
         history = list(reversed(d.materializations))  # oldest first for the sparklines
         row_values = [float(m.metadata.get("rows") or 0) for m in history]
         durations = [float(m.duration or 0.0) for m in history]
+        if len(history) < 2:  # one point makes no line
+            row_values, durations = [], []
         self.query_one("#history-rows", Sparkline).data = row_values
         self.query_one("#history-duration", Sparkline).data = durations
-        rows_range = f"{fmt.rows(int(min(row_values)))}–{fmt.rows(int(max(row_values)))}" if row_values else "-"
-        dur_range = f"{fmt.duration(min(durations))}–{fmt.duration(max(durations))}" if durations else "-"
-        self.query_one("#history-rows-label", Label).update(f"rows ({rows_range})")
-        self.query_one("#history-duration-label", Label).update(f"duration ({dur_range})")
+        rows_range = (
+            f"{fmt.rows(int(min(row_values)))}–{fmt.rows(int(max(row_values)))}"
+            if row_values
+            else "-"
+        )
+        dur_range = (
+            f"{fmt.duration(min(durations))}–{fmt.duration(max(durations))}" if durations else "-"
+        )
+        if len(history) < 2:
+            first = "one materialization so far" if history else "never materialized"
+            self.query_one("#history-rows-label", Label).update(f"rows: {first}")
+            self.query_one("#history-duration-label", Label).update("duration: -")
+        else:
+            count = f"last {len(history)} materializations"
+            self.query_one("#history-rows-label", Label).update(f"rows ({rows_range}), {count}")
+            self.query_one("#history-duration-label", Label).update(f"duration ({dur_range})")
         table = self.query_one("#history-table", DataTable)
         table.clear(columns=True)
         table.add_columns("when", "run", "duration", "rows")
         now = self.clock()
         for m in d.materializations:
             table.add_row(
-                f"{fmt.age(now - m.ts)} ago", m.run_id, fmt.duration(m.duration), fmt.rows(m.metadata.get("rows"))
+                f"{fmt.age(now - m.ts)} ago",
+                m.run_id,
+                fmt.duration(m.duration),
+                fmt.rows(m.metadata.get("rows")),
             )
         if not d.materializations:
             table.add_row("never", "-", "-", "-")
@@ -206,8 +234,8 @@ class AssetDetail(Vertical):
         table.add_columns("", "check", "column", "severity", "last", "failures", "history")
         latest = {c.check_name: c for c in d.latest_checks}
         history: dict[str, list[str]] = {}
-        for result in d.check_history:
-            history.setdefault(result.check_name, []).append(result.status)
+        for past_result in d.check_history:
+            history.setdefault(past_result.check_name, []).append(past_result.status)
         checks = d.asset.checks if d.asset else ()
         for check in checks:
             result = latest.get(check.name)
@@ -242,7 +270,11 @@ class AssetDetail(Vertical):
                 header += f" — {d.run_asset.message}"
         log.write(Text(header, style="bold"))
         for line in d.logs:
-            style = "red" if line.level in ("error", "ERROR") else ("yellow" if line.level.lower().startswith("warn") else "")
+            style = (
+                "red"
+                if line.level in ("error", "ERROR")
+                else ("yellow" if line.level.lower().startswith("warn") else "")
+            )
             log.write(Text(f"{fmt.timestamp(line.ts)[11:]} {line.message}", style=style))
         if not d.logs:
             log.write(Text("(no log lines for this asset in that run)", style="dim"))
@@ -259,7 +291,12 @@ class AssetDetail(Vertical):
         table.clear(columns=True)
         status = self.query_one("#preview-status", Static)
         if preview.error:
-            status.update(Text(("⏳ " if preview.busy else "✗ ") + preview.error, style="yellow" if preview.busy else "red"))
+            status.update(
+                Text(
+                    ("⏳ " if preview.busy else "✗ ") + preview.error,
+                    style="yellow" if preview.busy else "red",
+                )
+            )
             return
         status.update(Text(f"first {len(preview.rows)} rows of {preview.key}", style="dim"))
         table.add_columns(*preview.columns)

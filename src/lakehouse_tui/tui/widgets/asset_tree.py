@@ -86,10 +86,10 @@ class AssetTree(Tree[str]):
             elif self._matches(key):
                 self.nodes_by_key[key] = self.root.add_leaf(key, data=key)
         self.refresh_labels()
-        if keep in self.nodes_by_key:
-            self.move_cursor(self.nodes_by_key[keep])
-        elif self.nodes_by_key:
-            self.move_cursor(next(iter(self.nodes_by_key.values())))
+        target = self.nodes_by_key.get(str(keep)) or next(iter(self.nodes_by_key.values()), None)
+        if target is not None:
+            # Line numbers of the new nodes exist after the next refresh.
+            self.call_after_refresh(self.move_cursor, target)
 
     def set_filter(self, text: str) -> None:
         if text != self.filter_text:
@@ -134,7 +134,10 @@ class AssetTree(Tree[str]):
 
     def materialized_at(self, key: str) -> float | None:
         """A group's age is that of its least recently materialized member."""
-        times = [self.statuses[u].materialized_at if u in self.statuses else None for u in self.units(key)]
+        times = [
+            self.statuses[u].materialized_at if u in self.statuses else None
+            for u in self.units(key)
+        ]
         if not times or any(t is None for t in times):
             return None
         return min(t for t in times if t is not None)
@@ -174,9 +177,9 @@ class AssetTree(Tree[str]):
         name_style = "bold" if is_group else ""
         if relation:
             name_style += " underline"
-        marker = {"up": " ↑", "down": " ↓"}.get(relation, "  ")
+        marker = {"up": "↑", "down": "↓"}.get(relation, " ")
         marker_style = {"up": "bold cyan", "down": "bold magenta"}.get(relation, "")
-        pad = max(1, width - depth * 2 - len(key))
+        pad = max(1, width - depth - len(key))
         return Text.assemble(
             (fmt.glyph(status), fmt.style(status)),
             " ",
@@ -184,6 +187,7 @@ class AssetTree(Tree[str]):
             " " * pad,
             (f"{age:>3}", "dim"),
             (marker, marker_style),
+            " ",
         )
 
     def _walk(self) -> Iterable[tuple[TreeNode[str], int]]:
@@ -192,9 +196,14 @@ class AssetTree(Tree[str]):
             for child in node.children:
                 yield child, 1
 
+    @staticmethod
+    def _indent(node: TreeNode[str], depth: int) -> int:
+        """Columns before the label: the expand arrow of a group or the guide of a member."""
+        return 2 if depth > 0 or node.allow_expand or node.children else 0
+
     def refresh_labels(self) -> None:
-        nodes = list(self._walk())
-        width = max((depth * 2 + len(str(node.data)) for node, depth in nodes), default=0) + 1
-        for node, depth in nodes:
+        nodes = [(node, self._indent(node, depth)) for node, depth in self._walk()]
+        width = max((indent + len(str(node.data)) for node, indent in nodes), default=0) + 1
+        for node, indent in nodes:
             if node.data is not None:
-                node.set_label(self.label_for(node.data, depth, width))
+                node.set_label(self.label_for(node.data, indent, width))

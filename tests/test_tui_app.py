@@ -1,0 +1,421 @@
+# ruff: noqa: F811  (pytest fixtures imported from test_tui_support)
+"""Pilot tests of the TUI against a real lake, real runs (child processes) and the run store."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from textual.widgets import DataTable, Input, Static
+
+from lakehouse_tui import config as config_module
+from lakehouse_tui.core.store import RunStore
+from lakehouse_tui.tui.app import LakehouseApp, create_app
+from lakehouse_tui.tui.runner import RunRequest
+from lakehouse_tui.tui.screens.confirm_run import ConfirmRun
+from lakehouse_tui.tui.screens.help import HelpScreen, help_table
+from lakehouse_tui.tui.widgets.asset_detail import AssetDetail
+from lakehouse_tui.tui.widgets.asset_tree import AssetTree
+from lakehouse_tui.tui.widgets.run_panel import RunPanel
+from test_tui_support import (  # noqa: F401
+    FIXED_NOW,
+    Lake,
+    anyio_backend,
+    base_lake,
+    empty_lake,
+    lake,
+    settle,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.anyio]
+
+
+def make_app(**options: object) -> LakehouseApp:
+    return create_app(config_module.load(None), **options)  # type: ignore[arg-type]
+
+
+async def test_tree_shows_lineage_with_statuses(lake: Lake) -> None:
+    app = make_app(clock=lambda: FIXED_NOW)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        tree = app.query_one("#tree", AssetTree)
+        top = [node.data for node in tree.root.children]
+        assert top == [
+            "raw_bioreactor_data",
+            "dbt_staging_models",
+            "dbt_curated_models",
+            "dbt_postgres_marts",
+        ]
+        staging = tree.nodes_by_key["dbt_staging_models"]
+        assert [n.data for n in staging.children] == ["stg_bioreactor"]
+        assert tree.status_of("stg_bioreactor") == "materialized"
+        label = tree.nodes_by_key["stg_bioreactor"].label.plain
+        assert label.startswith("✓ stg_bioreactor")
+
+
+async def test_selecting_marks_upstream_and_downstream(lake: Lake) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        tree = app.query_one("#tree", AssetTree)
+        tree.move_cursor(tree.nodes_by_key["stg_bioreactor"])
+        await settle(pilot)
+        assert app.selected_key == "stg_bioreactor"
+        assert tree.relation("raw_bioreactor_data") == "up"
+        assert tree.relation("dim_batch") == "down"
+        assert tree.nodes_by_key["raw_bioreactor_data"].label.plain.rstrip().endswith("↑")
+        detail = app.query_one("#detail", AssetDetail)
+        assert detail.details is not None and detail.details.key == "stg_bioreactor"
+        assert detail.details.upstream == ["raw_bioreactor_data"]
+
+
+async def test_filter_narrows_the_tree(lake: Lake) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        assert app.query_one("#filter", Input).has_focus
+        await pilot.press(*"dim")
+        tree = app.query_one("#tree", AssetTree)
+        assert set(tree.nodes_by_key) == {"dbt_curated_models", "dim_batch"}
+        await pilot.press("escape")
+        assert "raw_bioreactor_data" in tree.nodes_by_key
+        assert tree.has_focus
+
+
+async def test_detail_tabs_show_history_checks_logs_and_preview(lake: Lake) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        tree = app.query_one("#tree", AssetTree)
+        tree.move_cursor(tree.nodes_by_key["dim_batch"])
+        await settle(pilot)
+        detail = app.query_one("#detail", AssetDetail)
+        for tab in ("definition", "history", "checks", "logs"):
+            await pilot.press(
+                str(("overview", "definition", "history", "checks", "logs").index(tab) + 1)
+            )
+            assert detail.active_tab == tab
+        checks = app.query_one("#checks-table", DataTable)
+        assert checks.row_count == 3
+        history = app.query_one("#history-table", DataTable)
+        assert history.row_count >= 1
+        await pilot.press("6")
+        await settle(pilot)
+        preview = app.query_one("#preview-table", DataTable)
+        assert preview.row_count == 2  # two batches
+        assert "batch_id" in [str(c.label) for c in preview.columns.values()]
+
+
+async def test_materialize_selected_runs_child_and_records_run(lake: Lake) -> None:
+    store = RunStore(lake.store_path)
+    before = {r.id for r in store.runs(500)}
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        tree = app.query_one("#tree", AssetTree)
+        tree.move_cursor(tree.nodes_by_key["stg_bioreactor"])
+        await settle(pilot)
+        await pilot.press("m")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmRun)
+        plan = str(app.screen.query_one("#confirm-plan", Static).render())
+        assert "Plan for 'stg_bioreactor': 1 assets in 1 steps" in plan
+        await pilot.press("y")
+        await pilot.pause()
+        panel = app.query_one("#run-panel", RunPanel)
+        assert panel.running and not panel.has_class("-hidden")
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert not panel.running and panel.outcome == "succeeded"
+        assert panel.done == 1 == panel.total
+    new = [r for r in store.runs(500) if r.id not in before]
+    assert len(new) == 1
+    assert (new[0].trigger, new[0].selection, new[0].status) == (
+        "tui",
+        "stg_bioreactor",
+        "succeeded",
+    )
+    store.close()
+
+
+async def test_upstream_downstream_all_stale_plans(lake: Lake) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        tree = app.query_one("#tree", AssetTree)
+        tree.move_cursor(tree.nodes_by_key["dim_batch"])
+        await settle(pilot)
+        expected = {
+            "u": "Plan for '+dim_batch'",
+            "d": "Plan for 'dim_batch+'",
+            "a": "Plan for '*': 6 assets",
+            "s": "Plan for 'stale'",
+        }
+        for key, text in expected.items():
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmRun), key
+            assert text in str(app.screen.query_one("#confirm-plan", Static).render())
+            await pilot.press("n")
+            await pilot.pause()
+            assert not isinstance(app.screen, ConfirmRun)
+
+
+async def test_cancel_sends_sigterm_and_run_is_cancelled(lake: Lake) -> None:
+    store = RunStore(lake.store_path)
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        app.start_run(RunRequest(selection="*"))
+        panel = app.query_one("#run-panel", RunPanel)
+        # Cancel once the child reported its run (the panel learns the id from run_started).
+        for _ in range(1200):
+            if panel.run_id:
+                break
+            await pilot.pause(0.025)
+        assert panel.run_id
+        await pilot.press("c")
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert not panel.running
+        assert panel.outcome in ("cancelled", "succeeded")  # a tiny run may finish first
+        run = store.get_run(panel.run_id)
+        assert run is not None and run.status == panel.outcome
+    store.close()
+
+
+async def test_locked_run_shows_the_line(lake: Lake) -> None:
+    from lakehouse_tui.core.lock import LockHolder, RunLock
+    from lakehouse_tui.tui.screens.message_box import MessageBox
+
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        holder = LockHolder("run-held-by-test", os.getpid(), "cli", time.time())
+        with RunLock(lake.root / "state" / "lakehouse-tui" / "run.lock", holder):
+            await pilot.press("a")
+            await pilot.pause()
+            await pilot.press("y")
+            await app.workers.wait_for_complete()
+            await settle(pilot)
+            assert isinstance(app.screen, MessageBox)
+            assert app.screen.title_text == "Another run is going"
+            assert "run-held-by-test" in app.screen.message
+
+
+async def test_runs_screen_lists_runs_and_timeline(lake: Lake) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        table = app.screen.query_one("#runs-table", DataTable)
+        store = RunStore(lake.store_path)
+        assert table.row_count == len(store.runs(500))
+        store.close()
+        timeline = str(app.screen.query_one("#run-timeline", Static).render())
+        assert "run " in timeline
+        await pilot.press("escape")
+        assert app.screen.query("#tree")
+
+
+async def test_help_lists_every_binding_with_remapped_keys(lake: Lake) -> None:
+    base = config_module.load(None)
+    config = config_module.Config(**{**base.__dict__, "keymap": {"materialize_all": "A"}})
+    app = LakehouseApp(config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        console = Console(record=True, width=160, color_system=None, file=io.StringIO())
+        console.print(help_table(config.keymap))
+        text = console.export_text()
+        assert "show_runs" in text and "runs.rerun_failed" in text
+        remapped = [line.split() for line in text.splitlines() if "materialize_all" in line]
+        assert remapped and remapped[0][0] == "A"
+        await pilot.press("escape")
+        await pilot.press("A")  # remapped key opens the plan for everything
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmRun)
+
+
+async def test_no_raw_data_offers_sample_data(empty_lake: Lake) -> None:
+    from lakehouse_tui.core import raw
+    from lakehouse_tui.tui.screens.generate_data import GenerateData
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, GenerateData)
+        await pilot.press("y")
+        await settle(pilot)
+        assert len(raw.parquet_files(empty_lake.raw_dir)) == 8
+        assert app.state is not None and app.state.raw_files == 8
+
+
+async def test_rerun_failed_selects_only_what_did_not_finish(lake: Lake) -> None:
+    store = RunStore(lake.store_path)
+    run_id = "20260101-000000-failed"
+    store.start_run(
+        run_id,
+        selection="*",
+        job=None,
+        trigger="timer",
+        pid=1,
+        plan=[],
+        assets=[
+            ("raw_bioreactor_data", "raw"),
+            ("stg_bioreactor", "dbt duckdb"),
+            ("dim_batch", "dbt duckdb"),
+            ("mart_bioreactor_overview", "dbt duckdb"),
+        ],
+        started_at=time.time() + 3600,  # newest, so it is highlighted first
+    )
+    store.set_asset_status(run_id, "raw_bioreactor_data", "materialized")
+    store.set_asset_status(run_id, "stg_bioreactor", "materialized")
+    store.set_asset_status(run_id, "dim_batch", "failed", "boom")
+    store.set_asset_status(run_id, "mart_bioreactor_overview", "skipped", "upstream failed")
+    store.finish_run(run_id, "failed", "dim_batch failed")
+    app = make_app()
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await settle(pilot)
+            await pilot.press("r")
+            await settle(pilot)
+            timeline = str(app.screen.query_one("#run-timeline", Static).render())
+            assert run_id in timeline
+            await pilot.press("f")
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmRun)
+            plan = str(app.screen.query_one("#confirm-plan", Static).render())
+            assert "Plan for 'dim_batch or mart_bioreactor_overview': 2 assets" in plan
+            await pilot.press("n")
+    finally:
+        # Leave the shared lake as it was for the other tests.
+        db = store._db
+        for table in ("run_assets", "step_events", "logs", "check_results", "materializations"):
+            db.execute(f"delete from {table} where run_id = ?", (run_id,))
+        db.execute("delete from runs where id = ?", (run_id,))
+        store.close()
+
+
+async def test_runs_started_elsewhere_show_up_live(lake: Lake) -> None:
+    app = make_app(poll_interval=0.2)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        panel = app.query_one("#run-panel", RunPanel)
+        before = app.state.signature if app.state else None
+        child = subprocess.Popen(
+            [sys.executable, "-m", "lakehouse_tui", "--materialize", "dim_batch"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            # The poller notices the new run and follows it from the store.
+            for _ in range(1200):
+                if panel.external and panel.run_id:
+                    break
+                if child.poll() is not None and app.state and app.state.signature != before:
+                    break
+                await pilot.pause(0.025)
+            assert child.wait(timeout=120) == 0
+            for _ in range(400):
+                await pilot.pause(0.025)
+                if app.state and app.state.signature != before and not panel.running:
+                    break
+        finally:
+            if child.poll() is None:
+                child.terminate()
+        assert app.state is not None and app.state.signature != before
+        assert not panel.running
+        # Followed live from the store: the child needs seconds, the poll runs every 0.2 s.
+        seen = f"external={panel.external} outcome={panel.outcome} {panel.done}/{panel.total}"
+        assert panel.external and panel.outcome == "succeeded", seen
+        assert panel.done == panel.total == 1, seen
+
+
+async def test_palette_offers_jobs(lake: Lake) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        app.request_run(job="transform_dbt_models")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmRun)
+        plan = str(app.screen.query_one("#confirm-plan", Static).render())
+        assert "Plan for 'job transform_dbt_models'" in plan
+        await pilot.press("n")
+        from lakehouse_tui.tui.commands import LakehouseCommands
+
+        provider = LakehouseCommands(app.screen, None)
+        names = [name for name, _, _ in provider.commands()]
+        assert "Materialize job ingest_raw_data" in names
+        assert "Materialize job transform_dbt_models" in names
+
+
+async def test_preview_says_when_a_run_holds_the_warehouse(lake: Lake) -> None:
+    warehouse = lake.root / "data" / "lakehouse-tui" / "warehouse.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+            "sys.stdin.read()",
+            str(warehouse),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        app = make_app()
+        async with app.run_test(size=(160, 48)) as pilot:
+            await settle(pilot)
+            tree = app.query_one("#tree", AssetTree)
+            tree.move_cursor(tree.nodes_by_key["dim_batch"])
+            await settle(pilot)
+            await pilot.press("6")
+            await settle(pilot)
+            status = str(app.query_one("#preview-status", Static).render())
+            assert "locked by a running materialization" in status
+            assert app.query_one("#preview-table", DataTable).row_count == 0
+    finally:
+        holder.communicate("", timeout=30)
+
+
+def test_headless_paths_never_import_textual() -> None:
+    code = (
+        "import sys; from lakehouse_tui import cli; cli.build_parser(); "
+        "import lakehouse_tui.commands.open_tui, lakehouse_tui.tui.runner, lakehouse_tui.tui.data; "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')); "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+async def test_airbyte_connections_sit_above_the_raw_data(lake: Lake, tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[airbyte]\nconnections = [{ name = "Bioreactor SFTP", id = "c-1" }]\n')
+    app = LakehouseApp(config_module.load(path))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        tree = app.query_one("#tree", AssetTree)
+        top = [node.data for node in tree.root.children]
+        assert app.workspace is not None
+        airbyte = [k for k, a in app.workspace.graph.assets.items() if a.kind == "airbyte"]
+        assert len(airbyte) == 1
+        assert top[:2] == [airbyte[0], "raw_bioreactor_data"]
+        assert tree.status_of(airbyte[0]) == "never"
+        assert tree.nodes_by_key[airbyte[0]].label.plain.startswith("○ ")
+        tree.move_cursor(tree.nodes_by_key["raw_bioreactor_data"])
+        await settle(pilot)
+        assert tree.relation(airbyte[0]) == "up"

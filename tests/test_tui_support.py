@@ -1,0 +1,210 @@
+"""Fixtures and helpers for the TUI tests (imported by the test_tui_* modules).
+
+A small real lake is built once per session: sample parquet files and a real materialization
+by the headless runner in a child process, so the tree shows real statuses. Snapshot tests get
+their own copy at a fixed path with run ids and times rewritten, so the SVGs are stable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+XDG = ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")
+SNAPSHOT_ROOT = Path("/tmp/lakehouse-tui-snapshots")
+FIXED_BASE = 1_790_000_000.0  # 2026-09-21 14:13:20 UTC
+FIXED_NOW = FIXED_BASE + 2 * 3600 + 125.0
+
+
+@dataclass(frozen=True)
+class Lake:
+    root: Path
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "XDG_DATA_HOME": str(self.root / "data"),
+            "XDG_STATE_HOME": str(self.root / "state"),
+            "XDG_CONFIG_HOME": str(self.root / "config"),
+            "XDG_CACHE_HOME": str(self.root / "cache"),
+        }
+
+    @property
+    def store_path(self) -> Path:
+        return self.root / "state" / "lakehouse-tui" / "runs.sqlite"
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.root / "data" / "lakehouse-tui" / "raw"
+
+
+def child_env(lake: Lake) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "LAKEHOUSE_TUI_CONFIG"}
+    env.update(lake.env)
+    env["TZ"] = "UTC"
+    return env
+
+
+def build_lake(root: Path, *, materialize: bool = True) -> Lake:
+    from lakehouse_tui import demo
+
+    lake = Lake(root)
+    demo.generate(lake.raw_dir, batches=2, hours=2, hz=0.05)
+    if materialize:
+        done = subprocess.run(
+            [sys.executable, "-m", "lakehouse_tui", "--materialize", "*"],
+            env=child_env(lake),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+    return lake
+
+
+def normalize_store(store_path: Path) -> None:
+    """Fixed run ids, times and durations, so snapshots do not change from run to run."""
+    db = sqlite3.connect(store_path)
+    runs = db.execute("select id from runs order by started_at, rowid").fetchall()
+    for number, (old,) in enumerate(runs, start=1):
+        new = f"run-{number:04d}"
+        start = FIXED_BASE + 600.0 * (number - 1)
+        db.execute(
+            "update runs set id = ?, started_at = ?, ended_at = ?, pid = 4242 where id = ?",
+            (new, start, start + 12.0, old),
+        )
+        assets = db.execute(
+            "select rowid from run_assets where run_id = ? "
+            "order by coalesce(started_at, 1e18), rowid",
+            (old,),
+        ).fetchall()
+        for index, (rowid,) in enumerate(assets):
+            db.execute(
+                "update run_assets set run_id = ?, started_at = ?, ended_at = ? where rowid = ?",
+                (new, start + 1.0 + index * 1.5, start + 2.0 + index * 1.5, rowid),
+            )
+        for table in ("step_events", "check_results", "logs"):
+            column = "ts"
+            db.execute(
+                f"update {table} set run_id = ?, {column} = ? where run_id = ?",
+                (new, start + 1, old),
+            )
+        rows = db.execute(
+            "select id, metadata_json from materializations where run_id = ?", (old,)
+        ).fetchall()
+        for index, (row_id, metadata_json) in enumerate(rows):
+            metadata = json.loads(metadata_json)
+            duration = 0.5 * number  # differs per run, so the duration sparkline has a slope
+            if "duration" in metadata:
+                metadata["duration"] = duration
+            db.execute(
+                "update materializations set run_id = ?, ts = ?, duration = ?, metadata_json = ? "
+                "where id = ?",
+                (new, start + 2.0 + index * 1.5, duration, json.dumps(metadata), row_id),
+            )
+    # dbt's own log lines vary in order (threads) and timing: replace them with fixed ones.
+    db.execute("delete from logs")
+    for (run_id,) in db.execute("select id from runs order by id").fetchall():
+        assets = db.execute(
+            "select asset_key, started_at from run_assets where run_id = ? order by started_at",
+            (run_id,),
+        ).fetchall()
+        for number, (asset_key, started_at) in enumerate(assets, start=1):
+            for message in (
+                f"{number} of {len(assets)} START {asset_key}",
+                f"{number} of {len(assets)} OK {asset_key}",
+            ):
+                db.execute(
+                    "insert into logs (run_id, asset_key, ts, level, message) "
+                    "values (?, ?, ?, 'info', ?)",
+                    (run_id, asset_key, started_at or FIXED_BASE, message),
+                )
+    db.commit()
+    db.close()
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests run on asyncio through anyio's pytest plugin (as Textual does)."""
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def base_lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
+    return build_lake(tmp_path_factory.mktemp("lake"))
+
+
+@pytest.fixture
+def lake(base_lake: Lake, monkeypatch: pytest.MonkeyPatch) -> Iterator[Lake]:
+    """The session lake, with the XDG dirs pointing at it for the app and its children."""
+    monkeypatch.delenv("LAKEHOUSE_TUI_CONFIG", raising=False)
+    for key, value in base_lake.env.items():
+        monkeypatch.setenv(key, value)
+    yield base_lake
+
+
+@pytest.fixture
+def empty_lake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Lake:
+    lake = Lake(tmp_path)
+    monkeypatch.delenv("LAKEHOUSE_TUI_CONFIG", raising=False)
+    for key, value in lake.env.items():
+        monkeypatch.setenv(key, value)
+    return lake
+
+
+@pytest.fixture(scope="session")
+def snapshot_lake(base_lake: Lake) -> Lake:
+    """A copy of the lake at a fixed path, materialized there, with a normalized store."""
+    if SNAPSHOT_ROOT.exists():
+        shutil.rmtree(SNAPSHOT_ROOT)
+    lake = build_lake(SNAPSHOT_ROOT)
+    # A second run, so the History tab has a line to draw.
+    done = subprocess.run(
+        [sys.executable, "-m", "lakehouse_tui", "--materialize", "+stg_bioreactor"],
+        env=child_env(lake),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    normalize_store(lake.store_path)
+    return lake
+
+
+@pytest.fixture
+def snap_env(snapshot_lake: Lake, monkeypatch: pytest.MonkeyPatch) -> Lake:
+    monkeypatch.delenv("LAKEHOUSE_TUI_CONFIG", raising=False)
+    for key, value in snapshot_lake.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    return snapshot_lake
+
+
+async def settle(pilot: Pilot[object], *, rounds: int = 20) -> None:
+    """Wait until the app's workers are done and their messages handled (no sleeping)."""
+    for _ in range(rounds):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        busy = [w for w in pilot.app.workers if w.is_running]
+        if not busy and getattr(pilot.app, "workspace", True) is not None:
+            await pilot.pause()
+            return
+
+
+def test_normalize_store_is_stable(snapshot_lake: Lake) -> None:
+    db = sqlite3.connect(snapshot_lake.store_path)
+    assert [r[0] for r in db.execute("select id from runs order by id")] == ["run-0001", "run-0002"]
+    durations = {r[0] for r in db.execute("select distinct duration from materializations")}
+    assert durations == {0.5, 1.0}
