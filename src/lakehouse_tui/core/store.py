@@ -505,7 +505,9 @@ class RunStore:
     ) -> list[LogLine]:
         """Log lines of a run (optionally one asset's), oldest first; `after_id` (a LogLine's
         id) returns only newer lines, for following a live run cheaply."""
-        sql = "select id, run_id, asset_key, ts, level, message from logs where run_id = ? and id > ?"
+        sql = (
+            "select id, run_id, asset_key, ts, level, message from logs where run_id = ? and id > ?"
+        )
         params: tuple[Any, ...] = (run_id, after_id)
         if asset_key is not None:
             sql += " and asset_key = ?"
