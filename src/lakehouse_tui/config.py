@@ -152,6 +152,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "discover": Key(False, boolean(), "make every connection of the workspace an asset"),
         "poll_interval": Key(2.0, positive_number(), "seconds between job status polls"),
         "timeout": Key(3600.0, positive_number(), "seconds before a sync is given up"),
+        "after_sync": Key(
+            "ask",
+            one_of("ask", "materialize", "nothing"),
+            "after a sync from the TUI: offer, start, or skip the downstream run",
+        ),
         "connections": Key([], lambda v: None, "[[airbyte.connections]] entries"),
     },
     "keymap": {},  # free-form: binding id -> key, checked by the TUI
@@ -222,6 +227,7 @@ class AirbyteSettings:
     discover: bool
     poll_interval: float
     timeout: float
+    after_sync: Literal["ask", "materialize", "nothing"]
     connections: tuple[AirbyteConnection, ...]
 
     @property

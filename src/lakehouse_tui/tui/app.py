@@ -48,6 +48,7 @@ from lakehouse_tui.tui.screens.generate_data import GenerateData
 from lakehouse_tui.tui.screens.help import HelpScreen
 from lakehouse_tui.tui.screens.message_box import MessageBox
 from lakehouse_tui.tui.screens.runs import RunsScreen
+from lakehouse_tui.tui.screens.schedule import ScheduleScreen
 from lakehouse_tui.tui.widgets.asset_detail import AssetDetail
 from lakehouse_tui.tui.widgets.asset_tree import AssetTree
 from lakehouse_tui.tui.widgets.run_panel import RunPanel
@@ -346,6 +347,7 @@ class LakehouseApp(App[int]):
             panel.finish(status, message.error)
         if message.code == EXIT_OK:
             self.notify(f"Materialized {message.request.description}.", title="Run succeeded")
+            self.offer_downstream_of_sync(message.request)
         elif message.code == EXIT_CANCELLED:
             self.notify("The run was cancelled.", title="Run cancelled", severity="warning")
         elif message.code not in (EXIT_USAGE, EXIT_LOCKED):
@@ -446,6 +448,8 @@ class LakehouseApp(App[int]):
             "materialize_all",
             "materialize_stale",
             "show_runs",
+            "show_schedule",
+            "sync",
             "show_tab",
             "toggle_run_panel",
         }
@@ -552,6 +556,49 @@ class LakehouseApp(App[int]):
             self.notify("Still opening the workspace…", severity="warning")
             return
         self.push_screen(RunsScreen(self.workspace, clock=self.clock, on_rerun=self.rerun))
+
+    def action_show_schedule(self) -> None:
+        self.push_screen(ScheduleScreen(self.config.path))
+
+    def action_sync(self) -> None:
+        """Sync the selected Airbyte connection, or all of them."""
+        if self.workspace is None:
+            self.notify("Still opening the workspace…", severity="warning")
+            return
+        assets = self.workspace.graph.assets
+        key = self.selected_key
+        if key in assets and assets[key].kind == "airbyte":
+            self.request_run(selection=key, label=f"sync {key}")
+        elif any(a.kind == "airbyte" for a in assets.values()):
+            self.request_run(selection="kind:airbyte", label="sync every Airbyte connection")
+        else:
+            self.notify(
+                "No Airbyte connections: add [[airbyte.connections]] to the config.",
+                severity="warning",
+            )
+
+    def offer_downstream_of_sync(self, request: RunRequest) -> None:
+        """After a successful sync, offer (or start) the run of what the synced data feeds."""
+        from lakehouse_tui.errors import LakehouseError
+
+        if self.workspace is None or request.selection is None:
+            return
+        graph = self.workspace.graph
+        try:
+            keys, _ = self.workspace.resolve(request.selection, request.job)
+        except LakehouseError:
+            return
+        synced = sorted(k for k in keys if graph.assets[k].kind == "airbyte")
+        downstream = set().union(*(graph.downstream(k) for k in synced)) - keys if synced else set()
+        policy = self.config.airbyte.after_sync
+        if not downstream or policy == "nothing":
+            return
+        selection = "(" + " or ".join(f"{k}+" for k in synced) + ") and not kind:airbyte"
+        label = f"what {', '.join(synced)} feeds"
+        if policy == "materialize":
+            self.start_run(RunRequest(selection=selection, label=label))
+        else:
+            self.request_run(selection=selection, label=label)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.config.keymap))

@@ -68,6 +68,20 @@ APP_BINDINGS: list[Binding] = [
         id="show_runs",
     ),
     Binding(
+        "y",
+        "sync",
+        "Sync",
+        tooltip="Airbyte: sync the selected connection, or every connection",
+        id="sync",
+    ),
+    Binding(
+        "t",
+        "show_schedule",
+        "Schedule",
+        tooltip="The nightly OS timer: status, install, remove",
+        id="show_schedule",
+    ),
+    Binding(
         "g",
         "generate_data",
         "Sample data",
@@ -130,8 +144,15 @@ FILTER_BINDINGS: list[Binding] = [
     ),
 ]
 
+SCHEDULE_BINDINGS: list[Binding] = [
+    Binding("i", "run('install')", "Install / update", id="schedule.install"),
+    Binding("x", "run('remove')", "Remove", id="schedule.remove"),
+    Binding("escape", "dismiss(None)", "Back", id="schedule.close"),
+]
+
 ALL_BINDINGS: list[tuple[str, list[Binding]]] = [
     ("Assets", APP_BINDINGS + TAB_BINDINGS),
+    ("Schedule panel", SCHEDULE_BINDINGS),
     ("Filter", FILTER_BINDINGS),
     ("Runs screen", RUNS_BINDINGS),
 ]

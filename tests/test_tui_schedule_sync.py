@@ -1,0 +1,115 @@
+# ruff: noqa: F811  (pytest fixtures imported from test_tui_support)
+"""TUI: the Schedule panel (issue 6) and the Airbyte sync key with its downstream offer (#7)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.widgets import Static
+
+from airbyte_server import CLIENT_ID, CLIENT_SECRET, FakeAirbyte, running
+from lakehouse_tui import config as config_module
+from lakehouse_tui.core.store import RunStore
+from lakehouse_tui.tui.app import LakehouseApp
+from lakehouse_tui.tui.screens.confirm_run import ConfirmRun
+from lakehouse_tui.tui.screens.schedule import ScheduleScreen
+from lakehouse_tui.tui.widgets.asset_tree import AssetTree
+from test_schedule_command import FAKE_TOOL
+from test_tui_support import Lake, anyio_backend, base_lake, lake, settle  # noqa: F401
+
+pytestmark = [pytest.mark.slow, pytest.mark.anyio]
+
+
+def text_of(screen: object, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())  # type: ignore[attr-defined]
+
+
+async def test_schedule_panel_installs_and_removes_the_timer(
+    lake: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = tmp_path / "fakebin"
+    bin_dir.mkdir()
+    for name in ("systemctl", "loginctl"):
+        (bin_dir / name).write_text(FAKE_TOOL)
+        (bin_dir / name).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("TOOL_LOG", str(tmp_path / "calls.log"))
+    monkeypatch.setenv("TOOL_STATE", str(tmp_path))
+    monkeypatch.setenv("LAKEHOUSE_TUI_SCHEDULER", "systemd")
+    units = tmp_path / "units-config"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(units))
+    app = LakehouseApp(config_module.load(None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ScheduleScreen)
+        assert "installed: no" in text_of(screen, "#schedule-status")
+        await pilot.press("i")
+        await settle(pilot)
+        assert "install done" in text_of(screen, "#schedule-result")
+        assert "installed: yes" in text_of(screen, "#schedule-status")
+        timer = units / "systemd" / "user" / "lakehouse-tui.timer"
+        assert "OnCalendar=*-*-* 02:00:00 Europe/London" in timer.read_text()
+        assert "loginctl enable-linger" in text_of(screen, "#schedule-status")
+        await pilot.press("x")
+        await settle(pilot)
+        assert "remove done" in text_of(screen, "#schedule-result")
+        assert not timer.exists()
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ScheduleScreen)
+
+
+@pytest.fixture
+def airbyte() -> Iterator[FakeAirbyte]:
+    with running() as fake:
+        yield fake
+
+
+async def test_sync_key_syncs_the_connection_then_offers_downstream(
+    lake: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, airbyte: FakeAirbyte
+) -> None:
+    airbyte.add_connection("historian")
+    monkeypatch.setenv("TEST_AIRBYTE_CLIENT_SECRET", CLIENT_SECRET)
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f"""
+[airbyte]
+url = "{airbyte.url}"
+client_id = "{CLIENT_ID}"
+client_secret_env = "TEST_AIRBYTE_CLIENT_SECRET"
+poll_interval = 0.05
+[[airbyte.connections]]
+name = "historian"
+asset = "airbyte_historian"
+""",
+        encoding="utf-8",
+    )
+    store = RunStore(lake.store_path)
+    app = LakehouseApp(config_module.load(path))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        tree = app.query_one("#tree", AssetTree)
+        tree.move_cursor(tree.nodes_by_key["airbyte_historian"])
+        await settle(pilot)
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmRun)
+        assert "Airbyte sync of airbyte_historian" in text_of(app.screen, "#confirm-plan")
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        run = store.last_run()
+        assert run is not None and (run.selection, run.status) == ("airbyte_historian", "succeeded")
+        # The offer: everything the synced data feeds, without syncing again.
+        assert isinstance(app.screen, ConfirmRun), "expected the downstream offer"
+        plan = text_of(app.screen, "#confirm-plan")
+        assert "raw_bioreactor_data" in plan and "mart_bioreactor_overview" in plan
+        assert "Airbyte sync" not in plan
+        await pilot.press("n")
+    assert airbyte.errors == []
+    store.close()
