@@ -56,61 +56,73 @@ class RawScan:
         }
 
 
-def _type_problem(name: str, arrow_type: Any) -> str | None:
-    import pyarrow as pa
+# DuckDB type names as users know them from their data tools.
+FRIENDLY_TYPES = {"VARCHAR": "string", "BLOB": "binary", "BOOLEAN": "boolean", "DATE": "date"}
+NUMBER_TYPES = (
+    "DOUBLE",
+    "FLOAT",
+    "REAL",
+    "DECIMAL",
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+)
 
-    def is_text(t: Any) -> bool:
-        return bool(
-            pa.types.is_string(t)
-            or pa.types.is_large_string(t)
-            or (pa.types.is_dictionary(t) and is_text(t.value_type))
-        )
 
-    if name in STRING_COLUMNS and not is_text(arrow_type):
-        return f"column {name} is {arrow_type}, expected text"
-    if name == "ts" and not pa.types.is_timestamp(arrow_type):
-        return f"column ts is {arrow_type}, expected a timestamp"
-    if name == "value" and not (
-        pa.types.is_floating(arrow_type) or pa.types.is_integer(arrow_type)
-    ):
-        return f"column value is {arrow_type}, expected a number"
+def _type_problem(name: str, duck_type: str) -> str | None:
+    kind = duck_type.upper()
+    shown = FRIENDLY_TYPES.get(kind, duck_type.lower())
+    if name in STRING_COLUMNS and kind != "VARCHAR":
+        return f"column {name} is {shown}, expected text"
+    if name == "ts" and not kind.startswith("TIMESTAMP"):
+        return f"column ts is {shown}, expected a timestamp"
+    if name == "value" and not kind.startswith(NUMBER_TYPES):
+        return f"column value is {shown}, expected a number"
     return None
 
 
-def _ts_range(file: Any, ts_index: int) -> tuple[datetime | None, datetime | None]:
-    low: datetime | None = None
-    high: datetime | None = None
-    metadata = file.metadata
-    for group in range(metadata.num_row_groups):
-        stats = metadata.row_group(group).column(ts_index).statistics
-        if stats is None or not stats.has_min_max:
-            import pyarrow.compute as pc
-
-            column = file.read(columns=["ts"]).column("ts")
-            bounds = pc.min_max(column)
-            return bounds["min"].as_py(), bounds["max"].as_py()
-        low = stats.min if low is None else min(low, stats.min)
-        high = stats.max if high is None else max(high, stats.max)
-    return low, high
+def _bounds(connection: Any, path: Path, column: str) -> tuple[Any, Any]:
+    """Min and max of a column: from the row-group statistics, else by reading it."""
+    rows = connection.execute(
+        "select stats_min_value, stats_max_value from parquet_metadata(?) where path_in_schema = ?",
+        [str(path), column],
+    ).fetchall()
+    if rows and all(low is not None and high is not None for low, high in rows):
+        return min(low for low, _ in rows), max(high for _, high in rows)
+    row = connection.execute(
+        f'select min("{column}")::varchar, max("{column}")::varchar from read_parquet(?)',
+        [str(path)],
+    ).fetchall()[0]
+    return row[0], row[1]
 
 
-def _batch_ids(file: Any, index: int) -> set[str]:
-    metadata = file.metadata
-    found: set[str] = set()
-    for group in range(metadata.num_row_groups):
-        stats = metadata.row_group(group).column(index).statistics
-        if stats is None or not stats.has_min_max or stats.min != stats.max:
-            import pyarrow.compute as pc
+def _batch_ids(connection: Any, path: Path) -> set[str]:
+    low, high = _bounds(connection, path, "batch_id")
+    if low is None or low == high:
+        return {low} if low is not None else set()
+    rows = connection.execute(
+        "select distinct batch_id from read_parquet(?) where batch_id is not null", [str(path)]
+    ).fetchall()
+    return {row[0] for row in rows}
 
-            column = file.read(columns=["batch_id"]).column("batch_id")
-            return {v for v in pc.unique(column).to_pylist() if v is not None}
-        found.add(stats.min)
-    return found
+
+def _timestamp(text: Any) -> datetime | None:
+    return datetime.fromisoformat(str(text)) if text is not None else None
 
 
 def scan(raw_dir: Path) -> RawScan:
-    """Validate every parquet file and summarise them; raises DataError naming a bad file."""
-    import pyarrow.parquet as pq
+    """Validate every parquet file and summarise them; raises DataError naming a bad file.
+
+    Uses DuckDB's parquet readers (footers and statistics only, where they suffice): dbt
+    imports DuckDB anyway, and pyarrow would add a second of-a-kind import to every run.
+    """
+    import duckdb
 
     files = parquet_files(raw_dir)
     if not files:
@@ -122,33 +134,53 @@ def scan(raw_dir: Path) -> RawScan:
     ts_min: datetime | None = None
     ts_max: datetime | None = None
     batch_ids: set[str] = set()
-    for path in files:
-        try:
-            parquet = pq.ParquetFile(path)
-            schema = parquet.schema_arrow
-        except Exception as err:  # pyarrow raises several types for a bad footer
-            raise DataError(
-                f"{path}: not a readable parquet file ({str(err).splitlines()[0]}); "
-                "replace or remove it"
-            ) from None
-        missing = [c for c in EXPECTED_COLUMNS if c not in schema.names]
-        if missing:
-            raise DataError(
-                f"{path}: missing column(s) {', '.join(missing)}; expected "
-                f"{', '.join(EXPECTED_COLUMNS)}"
-            )
-        for name in EXPECTED_COLUMNS:
-            problem = _type_problem(name, schema.field(name).type)
-            if problem:
-                raise DataError(f"{path}: {problem}; fix the file or remove it from the raw dir")
-        rows = parquet.metadata.num_rows
-        if rows == 0:
-            raise DataError(f"{path}: has no rows; remove it or replace it with a full batch file")
-        low, high = _ts_range(parquet, schema.get_field_index("ts"))
-        if low is not None and high is not None:
-            ts_min = low if ts_min is None else min(ts_min, low)
-            ts_max = high if ts_max is None else max(ts_max, high)
-        batch_ids |= _batch_ids(parquet, schema.get_field_index("batch_id"))
-        total_rows += rows
-        total_bytes += path.stat().st_size
+    connection = duckdb.connect()
+    try:
+        for path in files:
+            try:
+                columns = dict(
+                    (row[0], row[1])
+                    for row in connection.execute(
+                        "describe select * from read_parquet(?)", [str(path)]
+                    ).fetchall()
+                )
+                (rows,) = connection.execute(
+                    "select coalesce(sum(num_rows), 0) from parquet_file_metadata(?)", [str(path)]
+                ).fetchall()[0]
+            except duckdb.Error as err:
+                reason = str(err).splitlines()[0].split(": ", 1)[-1]
+                raise DataError(
+                    f"{path}: not a readable parquet file ({reason}); replace or remove it"
+                ) from None
+            missing = [c for c in EXPECTED_COLUMNS if c not in columns]
+            if missing:
+                raise DataError(
+                    f"{path}: missing column(s) {', '.join(missing)}; expected "
+                    f"{', '.join(EXPECTED_COLUMNS)}"
+                )
+            for name in EXPECTED_COLUMNS:
+                problem = _type_problem(name, columns[name])
+                if problem:
+                    raise DataError(
+                        f"{path}: {problem}; fix the file or remove it from the raw dir"
+                    )
+            if rows == 0:
+                raise DataError(
+                    f"{path}: has no rows; remove it or replace it with a full batch file"
+                )
+            try:
+                low, high = (_timestamp(v) for v in _bounds(connection, path, "ts"))
+                batch_ids |= _batch_ids(connection, path)
+            except (duckdb.Error, ValueError) as err:
+                raise DataError(
+                    f"{path}: cannot read its data ({str(err).splitlines()[0]}); "
+                    "replace or remove it"
+                ) from None
+            if low is not None and high is not None:
+                ts_min = low if ts_min is None else min(ts_min, low)
+                ts_max = high if ts_max is None else max(ts_max, high)
+            total_rows += int(rows)
+            total_bytes += path.stat().st_size
+    finally:
+        connection.close()
     return RawScan(len(files), total_bytes, total_rows, ts_min, ts_max, tuple(sorted(batch_ids)))
