@@ -195,6 +195,8 @@ def _status(kind: str, planned: Plan, job: TimerJob, config: Config) -> int:
 
 
 def _when(value: object) -> str:
+    if isinstance(value, int | float):  # run store times are epoch seconds
+        value = dt.datetime.fromtimestamp(value).astimezone()
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ", timespec="seconds")
     return str(value)
