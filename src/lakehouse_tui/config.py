@@ -227,8 +227,8 @@ class AirbyteSettings:
     discover: bool
     poll_interval: float
     timeout: float
-    after_sync: Literal["ask", "materialize", "nothing"]
     connections: tuple[AirbyteConnection, ...]
+    after_sync: Literal["ask", "materialize", "nothing"] = "ask"
 
     @property
     def enabled(self) -> bool:
