@@ -83,3 +83,44 @@ def test_failed_sync_blocks_everything_downstream(
     assert statuses["airbyte_historian"] == "failed"
     assert {s for k, s in statuses.items() if k != "airbyte_historian"} == {"skipped"}
     assert store.latest_materializations() == {}
+
+
+def test_sigterm_during_a_sync_cancels_the_airbyte_job(
+    server: FakeAirbyte, config_path: str, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    server.add_connection(HISTORIAN)
+    server.hold = True  # the job stays `running` until cancelled
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lakehouse_tui",
+            "--config",
+            config_path,
+            "--json",
+            "--materialize",
+            "airbyte_historian+",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    assert child.stdout is not None
+    for line in child.stdout:  # wait for the runner to report the job running
+        if '"asset_progress"' in line and '"running"' in line:
+            break
+    child.send_signal(signal.SIGTERM)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 130, err
+    assert server.cancel_seen.wait(10), "the Airbyte job was not cancelled on the server"
+    store = RunStore(load(config_path).store_path)
+    run = store.last_run()
+    assert run is not None and run.status == "cancelled"
+    statuses = {a.asset_key: a.status for a in store.run_assets(run.id)}
+    assert set(statuses.values()) == {"cancelled"}
