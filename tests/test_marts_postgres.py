@@ -116,6 +116,14 @@ def test_full_run_builds_the_mart_in_postgres(
         in out
     )
     assert pg_password not in out
+    # The TUI's Preview tab reads the mart from PostgreSQL.
+    from lakehouse_tui.tui.data import load_postgres_preview
+
+    shown = load_postgres_preview(
+        config.postgres, "mart_bioreactor_overview", "mart_bioreactor_overview"
+    )
+    assert (shown.error, len(shown.rows)) == ("", len(expected))
+    assert shown.columns == [c.strip() for c in MART_COLUMNS.split(",")]
 
 
 def test_wrong_password_fails_only_the_marts_and_a_rerun_recovers(

@@ -169,3 +169,27 @@ def table_metadata(
         return {"rows": int(rows), "columns": names, "location": location, **bounds}
     finally:
         connection.close()
+
+
+def preview(
+    settings: PostgresSettings, password: str | None, schema: str, table: str, limit: int = 100
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The first rows of a table in PostgreSQL, read in a read-only transaction."""
+    from psycopg2 import sql
+
+    connection = connect(settings, password)
+    try:
+        connection.set_session(readonly=True)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql.SQL("select * from {} limit %s").format(sql.Identifier(schema, table)),
+                (int(limit),),
+            )
+            names = [column.name for column in cursor.description]
+            return names, list(cursor.fetchall())
+    except psycopg2.Error as err:
+        raise TargetUnavailable(
+            f"{settings.location()}/{schema}.{table}: {_first_line(_scrub(str(err), password))}"
+        ) from None
+    finally:
+        connection.close()

@@ -205,6 +205,12 @@ class LakehouseApp(App[int]):
             self.post_message(DetailsLoaded(data.load_details(self.workspace, key)))
 
     @work(thread=True, exclusive=True, group="preview")
+    def load_postgres_preview(self, key: str, table: str) -> None:
+        self.post_message(
+            PreviewLoaded(data.load_postgres_preview(self.config.postgres, key, table))
+        )
+
+    @work(thread=True, exclusive=True, group="preview")
     def load_preview(self, key: str, relation: str) -> None:
         self.post_message(
             PreviewLoaded(data.load_preview(self.config.lake.warehouse, key, relation))
@@ -419,9 +425,9 @@ class LakehouseApp(App[int]):
             detail.show_preview_message("No table to preview: select a dbt model.")
             return
         if asset.kind == "postgres":
-            detail.show_preview_message(
-                f"{key} lives in PostgreSQL; preview reads DuckDB tables only."
-            )
+            pg = self.config.postgres
+            detail.show_preview_message(f"Loading the first rows from {pg.location()}…")
+            self.load_postgres_preview(key, asset.relation.split(".")[-1])
             return
         detail.show_preview_message(f"Loading the first rows of {asset.relation}…")
         self.load_preview(key, asset.relation)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lakehouse_tui.config import Config
+from lakehouse_tui.config import Config, PostgresSettings
 from lakehouse_tui.core import raw
 from lakehouse_tui.core.asset_status import AssetStatus, asset_statuses
 from lakehouse_tui.core.assets import Asset, GroupAsset
@@ -164,6 +164,18 @@ def load_details(workspace: Workspace, key: str) -> AssetDetails:
         run_asset=run_asset,
         compiled_sql=sql,
     )
+
+
+def load_postgres_preview(settings: PostgresSettings, key: str, table: str) -> Preview:
+    """The first rows of a mart that lives in PostgreSQL (password from its env var)."""
+    from lakehouse_tui.core import postgres
+    from lakehouse_tui.errors import LakehouseError
+
+    try:
+        columns, rows = postgres.preview(settings, settings.password(), settings.schema, table)
+    except LakehouseError as err:
+        return Preview(key, [], [], str(err))
+    return Preview(key, columns, rows)
 
 
 def load_preview(warehouse: Path, key: str, relation: str, limit: int = 100) -> Preview:
