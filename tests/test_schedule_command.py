@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import plistlib
 import sys
@@ -28,32 +27,29 @@ exit 0
 """
 
 
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A temp HOME/XDG tree, fake systemctl/loginctl/launchctl on PATH, and a config file."""
+def install_fake_tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Recording stand-ins for systemctl/loginctl/launchctl first on PATH (no user manager
+    runs here); calls go to $TOOL_LOG, enable/disable state lives in $TOOL_STATE."""
     bin_dir = tmp_path / "fakebin"
-    bin_dir.mkdir()
+    bin_dir.mkdir(exist_ok=True)
     for name in ("systemctl", "loginctl", "launchctl"):
         (bin_dir / name).write_text(FAKE_TOOL)
         (bin_dir / name).chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("TOOL_LOG", str(tmp_path / "calls.log"))
     monkeypatch.setenv("TOOL_STATE", str(tmp_path))
+    monkeypatch.setenv("LAKEHOUSE_TUI_SCHEDULER", "systemd")
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temp HOME/XDG tree, fake systemctl/loginctl/launchctl on PATH, and a config file."""
+    install_fake_tools(tmp_path, monkeypatch)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     for var, sub in (("CONFIG", "config"), ("DATA", "data"), ("STATE", "state")):
         monkeypatch.setenv(f"XDG_{var}_HOME", str(tmp_path / "home" / sub))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("LAKEHOUSE_TUI_SCHEDULER", "systemd")
     monkeypatch.delenv("LAKEHOUSE_TUI_CONFIG", raising=False)
-    # While cli lists its command modules by hand, make sure "schedule" is among them.
-    listed = getattr(cli, "COMMAND_MODULES", None)
-    if listed is not None and "schedule" not in listed:
-        present = [
-            name
-            for name in listed
-            if importlib.util.find_spec(f"lakehouse_tui.commands.{name}") is not None
-        ]
-        monkeypatch.setattr(cli, "COMMAND_MODULES", (*present, "schedule"))
     write_config(tmp_path, "0 2 * * *")
     return tmp_path
 

@@ -13,7 +13,7 @@ import pytest
 from engine_fixtures import make_lake
 from lakehouse_tui import cli
 from lakehouse_tui.core.store import RunStore
-from test_schedule_command import FAKE_TOOL
+from test_schedule_command import install_fake_tools
 
 
 def exec_start(service: Path) -> list[str]:
@@ -26,15 +26,7 @@ def test_timer_command_runs_and_shows_in_status(
 ) -> None:
     lake = make_lake(monkeypatch, tmp_path / "lake")
     lake.demo()
-    bin_dir = tmp_path / "fakebin"
-    bin_dir.mkdir()
-    for name in ("systemctl", "loginctl"):
-        (bin_dir / name).write_text(FAKE_TOOL)
-        (bin_dir / name).chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("TOOL_LOG", str(tmp_path / "calls.log"))
-    monkeypatch.setenv("TOOL_STATE", str(tmp_path))
-    monkeypatch.setenv("LAKEHOUSE_TUI_SCHEDULER", "systemd")
+    install_fake_tools(tmp_path, monkeypatch)
     config = ["--config", str(lake.config_path)]
     assert cli.main([*config, "schedule", "install"]) == 0
     units = Path(os.environ["XDG_CONFIG_HOME"]) / "systemd" / "user"

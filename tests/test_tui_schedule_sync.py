@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from lakehouse_tui.tui.app import LakehouseApp
 from lakehouse_tui.tui.screens.confirm_run import ConfirmRun
 from lakehouse_tui.tui.screens.schedule import ScheduleScreen
 from lakehouse_tui.tui.widgets.asset_tree import AssetTree
-from test_schedule_command import FAKE_TOOL
+from test_schedule_command import install_fake_tools
 from test_tui_support import Lake, anyio_backend, base_lake, lake, settle  # noqa: F401
 
 pytestmark = [pytest.mark.slow, pytest.mark.anyio]
@@ -30,15 +29,7 @@ def text_of(screen: object, selector: str) -> str:
 async def test_schedule_panel_installs_and_removes_the_timer(
     lake: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bin_dir = tmp_path / "fakebin"
-    bin_dir.mkdir()
-    for name in ("systemctl", "loginctl"):
-        (bin_dir / name).write_text(FAKE_TOOL)
-        (bin_dir / name).chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("TOOL_LOG", str(tmp_path / "calls.log"))
-    monkeypatch.setenv("TOOL_STATE", str(tmp_path))
-    monkeypatch.setenv("LAKEHOUSE_TUI_SCHEDULER", "systemd")
+    install_fake_tools(tmp_path, monkeypatch)
     units = tmp_path / "units-config"
     monkeypatch.setenv("XDG_CONFIG_HOME", str(units))
     app = LakehouseApp(config_module.load(None))
