@@ -7,6 +7,7 @@ import sys
 from typing import TextIO
 
 from lakehouse_tui.core.executor import RunEvent, RunOutcome
+from lakehouse_tui.formatting import duration, rows
 
 STATUS_MARK = {
     "materialized": "ok",
@@ -15,19 +16,6 @@ STATUS_MARK = {
     "skipped": "skipped",
     "cancelled": "cancelled",
 }
-
-
-def format_rows(rows: object) -> str:
-    return f"{rows:,}" if isinstance(rows, int) else "-"
-
-
-def format_seconds(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 60:
-        return f"{seconds:.2f} s"
-    minutes, rest = divmod(seconds, 60)
-    return f"{int(minutes)} min {rest:.0f} s"
 
 
 class ProgressPrinter:
@@ -91,7 +79,7 @@ class ProgressPrinter:
             self._clear_live()
             self.err.write(
                 f"{STATUS_MARK.get(event.status or '', event.status)}  {event.step} "
-                f"({format_seconds(event.ts - started)})\n"
+                f"({duration(event.ts - started)})\n"
             )
         self.err.flush()
 
@@ -102,11 +90,11 @@ class ProgressPrinter:
         for key, asset in outcome.assets.items():
             lines.append(
                 f"{key:<{width}}  {asset.status:<12}  "
-                f"{format_rows(asset.metadata.get('rows')):>12}  "
-                f"{format_seconds(asset.duration):>9}"
+                f"{rows(asset.metadata.get('rows')):>12}  "
+                f"{duration(asset.duration):>9}"
             )
         lines.append(
-            f"run {outcome.run_id} {outcome.status} in {format_seconds(outcome.duration)}"
+            f"run {outcome.run_id} {outcome.status} in {duration(outcome.duration)}"
             + (f": {outcome.message}" if outcome.message and outcome.status != "succeeded" else "")
         )
         self.err.write("\n".join(lines) + "\n")

@@ -17,19 +17,10 @@ def register(commands: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def age(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f}s ago"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f}m ago"
-    if seconds < 129600:
-        return f"{seconds / 3600:.0f}h ago"
-    return f"{seconds / 86400:.0f}d ago"
-
-
 def run(args: argparse.Namespace, config: Config) -> int:
     from lakehouse_tui.core.asset_status import asset_statuses
     from lakehouse_tui.core.workspace import Workspace
+    from lakehouse_tui.formatting import age
 
     workspace = Workspace.open(config)
     try:
@@ -44,7 +35,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
     header = f"{'asset':<{width}}  {'status':<13} {'materialized':<13} {'rows':>12}  "
     print(header + f"{'checks':<14} stale")
     for s in statuses:
-        when = age(now - s.materialized_at) if s.materialized_at else "never"
+        when = f"{age(now - s.materialized_at)} ago" if s.materialized_at else "never"
         rows = f"{s.rows:,}" if isinstance(s.rows, int) else "-"
         checks = s.checks_summary or "-"
         print(

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from lakehouse_tui.formatting import age, duration, rows  # noqa: F401  (re-exported)
+
 # Every status has a glyph AND a colour, so status never depends on colour alone.
 STATUS_GLYPH: dict[str, str] = {
     "materialized": "✓",
@@ -75,30 +77,6 @@ def worst(statuses: list[str]) -> str:
     return "never"
 
 
-def age(seconds: float) -> str:
-    """A short age: 12s, 3m, 2h, 5d."""
-    seconds = max(0.0, seconds)
-    if seconds < 60:
-        return f"{seconds:.0f}s"
-    if seconds < 3600:
-        return f"{seconds // 60:.0f}m"
-    if seconds < 86400 * 2:
-        return f"{seconds // 3600:.0f}h"
-    return f"{seconds // 86400:.0f}d"
-
-
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 60:
-        return f"{seconds:.2f} s"
-    minutes, rest = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes:.0f} min {rest:.0f} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours:.0f} h {minutes:.0f} min"
-
-
 def clock(seconds: float) -> str:
     """Elapsed time as m:ss."""
     minutes, rest = divmod(int(max(0.0, seconds)), 60)
@@ -120,7 +98,3 @@ def size(num_bytes: object) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} TB"
-
-
-def rows(value: object) -> str:
-    return f"{value:,}" if isinstance(value, int) else "-"
