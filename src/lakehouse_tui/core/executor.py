@@ -197,11 +197,11 @@ class Executor:
             message=plan.selection,
             data={"trigger": trigger, "plan": plan.to_list()},
         )
-        latest = self.store.latest_materializations()
-        self.data_versions = versions.current_data_versions(
-            self.graph, latest, self.config.lake.raw_dir
-        )
         try:
+            latest = self.store.latest_materializations()
+            self.data_versions = versions.current_data_versions(
+                self.graph, latest, self.config.lake.raw_dir
+            )
             for step in plan.steps:
                 self.run_step(step)
         except KeyboardInterrupt:

@@ -42,6 +42,8 @@ from lakehouse_tui.tui.runner import (
     EXIT_USAGE,
     ChildRun,
     RunRequest,
+    WarmClient,
+    WarmRun,
 )
 from lakehouse_tui.tui.screens.confirm_run import ConfirmRun
 from lakehouse_tui.tui.screens.generate_data import GenerateData
@@ -88,6 +90,7 @@ class LakehouseApp(App[int]):
         clock: Callable[[], float] | None = None,
         poll_interval: float = 2.0,
         offer_sample_data: bool = True,
+        warm_runs: bool = True,
     ) -> None:
         super().__init__()
         self.config = config
@@ -97,7 +100,9 @@ class LakehouseApp(App[int]):
         self.workspace: Workspace | None = None
         self.state: data.LakeState | None = None
         self.selected_key: str | None = None
-        self.child: ChildRun | None = None
+        self.child: ChildRun | WarmRun | None = None
+        self.warm_runs = warm_runs  # runs go to a warm executor process kept alive
+        self.warm: WarmClient | None = None
         self.own_run_id: str | None = None
         self.external_run_id: str | None = None
         self.external_after = 0
@@ -217,7 +222,7 @@ class LakehouseApp(App[int]):
         )
 
     @work(thread=True, exclusive=True, group="run")
-    def follow_run(self, child: ChildRun) -> None:
+    def follow_run(self, child: ChildRun | WarmRun) -> None:
         try:
             child.start()
         except OSError as err:
@@ -265,6 +270,9 @@ class LakehouseApp(App[int]):
         self.set_interval(self.poll_interval, self.poll_store, name="poll-store")
         self.set_interval(min(self.poll_interval, 0.5), self.poll_logs_if_running, name="poll-logs")
         self.set_interval(30, tree.refresh_labels, name="ages")  # ages ("3m") keep counting
+        if self.warm_runs and self.warm is None:
+            self.warm = WarmClient(self.config.path, on_problem=self.warm_problem)
+            self.warm.start()  # in the background: readiness is reported by its own thread
 
     def on_workspace_failed(self, message: WorkspaceFailed) -> None:
         self.query_one("#tree", AssetTree).loading = False
@@ -522,7 +530,7 @@ class LakehouseApp(App[int]):
     def start_run(self, request: RunRequest) -> None:
         if self.child is not None:
             return
-        self.child = ChildRun(request, self.config.path)
+        self.child = self.new_run(request)
         self.own_run_id = None
         self.quit_armed = False
         panel = self.query_one("#run-panel", RunPanel)
@@ -530,6 +538,28 @@ class LakehouseApp(App[int]):
         panel.remove_class("-hidden")
         self.refresh_bindings()
         self.follow_run(self.child)
+
+    def new_run(self, request: RunRequest) -> ChildRun | WarmRun:
+        """The warm executor's run when it is ready, else a one-shot child process."""
+        if self.warm is None:
+            return ChildRun(request, self.config.path)
+        warm_run = self.warm.new_run(request)
+        if warm_run is not None:
+            return warm_run
+        reason = self.warm.last_error or "it is still starting"
+        self.notify(
+            f"The warm executor is not ready ({reason}); this run starts a fresh process.",
+            title="Warm executor",
+            timeout=5,
+        )
+        self.warm.ensure_started()
+        return ChildRun(request, self.config.path)
+
+    def warm_problem(self, text: str) -> None:
+        """From the warm executor's reader thread: it crashed or could not start."""
+        self.call_from_thread(
+            self.notify, text[:300], title="Warm executor", severity="warning", timeout=8
+        )
 
     def action_cancel_run(self) -> None:
         if self.child is not None and self.child.cancel():
@@ -624,6 +654,8 @@ class LakehouseApp(App[int]):
         )
 
     def on_unmount(self) -> None:
+        if self.warm is not None:
+            self.warm.close()  # first, so that it starts no replacement; cancels its run
         child = self.child
         if child is not None and child.cancel():
             assert child.process is not None

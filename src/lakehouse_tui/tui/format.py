@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from lakehouse_tui.formatting import age, duration, rows  # noqa: F401  (re-exported)
+# Re-exported: the widgets use them as fmt.age, fmt.duration, fmt.rows.
+from lakehouse_tui.formatting import age as age
+from lakehouse_tui.formatting import duration as duration
+from lakehouse_tui.formatting import rows as rows
 
 # Every status has a glyph AND a colour, so status never depends on colour alone.
 STATUS_GLYPH: dict[str, str] = {

@@ -1,0 +1,174 @@
+"""Benchmark: runs through the warm executor on ~10M raw rows, against its baselines.
+
+In one run, with several repeats each, it times:
+  floor         the five models' SQL run directly in DuckDB (in-process, no dbt)
+  dbt build     plain `dbt build` CLI on dbt/ (partial parsing warm)
+  cold '*'      `lakehouse-tui --materialize '*'` (a fresh process, as before)
+  warm '*'      materialize everything through the warm executor (request -> idle line)
+  warm dim      materialize `dim_batch` alone through the warm executor
+and prints medians, ratios and the warm executor's resident memory when idle, after 1 run
+and after N more runs of dim_batch. Targets: warm '*' <= 1.4x floor and >= 3x faster than
+dbt build; warm dim < 0.5 s; RSS growth over the loop of a few MB.
+
+    .venv/bin/python bench/warm.py [--repeats 5] [--loop 100] [--batches 20 --hours 24 --hz 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lakehouse_tui.tui.runner import EXIT_OK, RunRequest, WarmClient, rss_kib
+from materialize import BIN, compiled_sql, floor_once, timed
+
+
+def test_sql(target: Path) -> list[str]:
+    """The compiled SQL of dbt's data tests (they live in `<schema>.yml/` folders)."""
+    folder = target / "compiled" / "lakehouse" / "models"
+    return [path.read_text() for path in sorted(folder.rglob("*.yml/*.sql"))]
+
+
+def floor_with_tests(warehouse: Path, sql: dict[str, str], tests: list[str]) -> float:
+    """The floor, then each data test's query on the result: what `dbt build` must do."""
+    started = time.perf_counter()
+    floor_once(warehouse, sql, 2, "4GB")
+    connection = duckdb.connect(str(warehouse))
+    connection.execute("set threads = 2; set memory_limit = '4GB'")
+    for body in tests:
+        body = body.replace('"warehouse".', f'"{warehouse.stem}".')
+        connection.execute(f"select count(*) from ({body}) as failures").fetchall()
+    connection.close()
+    return time.perf_counter() - started
+
+
+def warm_run(client: WarmClient, selection: str) -> float:
+    started = time.perf_counter()
+    if not client.wait_ready(120):
+        sys.exit(f"the warm executor is not ready: {list(client.stderr_lines)[-5:]}")
+    run = client.new_run(RunRequest(selection=selection))
+    assert run is not None
+    run.start()
+    for _ in run.events():
+        pass
+    code = run.wait()
+    elapsed = time.perf_counter() - started
+    if code != EXIT_OK:
+        sys.exit(f"warm run of {selection} failed ({code}): {run.error_line()}")
+    return elapsed
+
+
+def mib(kib: int | None) -> str:
+    return "-" if kib is None else f"{kib / 1024:.1f} MiB"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--loop", type=int, default=100, help="dim_batch runs for the RSS loop")
+    parser.add_argument("--batches", type=int, default=20)
+    parser.add_argument("--hours", type=float, default=24.0)
+    parser.add_argument("--hz", type=float, default=1.0)
+    args = parser.parse_args()
+
+    root = Path(tempfile.mkdtemp(prefix="lakehouse-bench-warm-"))
+    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        os.environ[name] = str(root / name.lower())
+    os.environ.pop("LAKEHOUSE_TUI_CONFIG", None)
+    os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    env = dict(os.environ)
+    app = [str(BIN / "lakehouse-tui")]
+    gen = [*app, "demo", "--batches", str(args.batches), "--hours", str(args.hours)]
+    subprocess.run([*gen, "--hz", str(args.hz)], env=env, check=True)
+
+    timed([*app, "--materialize", "*"], env)  # parses, builds, warms the OS cache
+    state = root / "xdg_state_home" / "lakehouse-tui"
+    data = root / "xdg_data_home" / "lakehouse-tui"
+    sql = compiled_sql(state / "dbt" / "target")
+    tests = test_sql(state / "dbt" / "target")
+    env_dbt = dict(env, LAKEHOUSE_TUI_RAW_DIR=str(data / "raw"))
+    dbt_build = [
+        str(BIN / "dbt"),
+        "build",
+        "--project-dir",
+        str(Path(__file__).resolve().parents[1] / "dbt"),
+        "--profiles-dir",
+        str(state / "dbt" / "profiles"),
+        "--target-path",
+        str(root / "plain-target"),
+        "--log-path",
+        str(root / "plain-logs"),
+    ]
+    timed(dbt_build, env_dbt)  # first run parses; later ones partial-parse like a user's
+
+    load_before = f"{os.getloadavg()[0]:.2f}"  # other work on the machine skews the figures
+    client = WarmClient(None, restart=False)
+    started = time.perf_counter()
+    client.start()
+    if not client.wait_ready(180):
+        sys.exit(f"the warm executor did not start: {list(client.stderr_lines)[-5:]}")
+    ready_after = time.perf_counter() - started
+    assert client.pid is not None
+    pid = client.pid
+    rss = {"idle": rss_kib(pid)}
+    first = warm_run(client, "*")
+    rss["after 1 run"] = rss_kib(pid)
+
+    results: dict[str, list[float]] = {
+        "floor": [],
+        "floor+tests": [],
+        "dbt build": [],
+        "cold '*'": [],
+        "warm '*'": [],
+        "warm dim": [],
+    }
+    for _ in range(args.repeats):
+        results["floor"].append(floor_once(root / "floor.duckdb", sql, 2, "4GB"))
+        results["floor+tests"].append(floor_with_tests(root / "floor.duckdb", sql, tests))
+        results["dbt build"].append(timed(dbt_build, env_dbt))
+        results["cold '*'"].append(timed([*app, "--materialize", "*"], env))
+        results["warm '*'"].append(warm_run(client, "*"))
+        results["warm dim"].append(warm_run(client, "dim_batch"))
+    runs_before_loop = 1 + 2 * args.repeats
+    rss[f"after {runs_before_loop} runs"] = rss_kib(pid)
+    loop: list[float] = []
+    for index in range(args.loop):
+        loop.append(warm_run(client, "dim_batch"))
+        if index == 9:
+            rss[f"after {runs_before_loop + 10} runs"] = rss_kib(pid)
+    rss[f"after {runs_before_loop + args.loop} runs"] = rss_kib(pid)
+    client.close()
+
+    medians = {name: statistics.median(values) for name, values in results.items()}
+    print(f"load average before: {load_before}; after: {os.getloadavg()[0]:.2f}")
+    print(f"raw: {args.batches} batches x {args.hours} h x {args.hz} Hz; repeats: {args.repeats}")
+    print(f"  warm executor ready after {ready_after:.2f} s; its first '*' run {first:.3f} s")
+    for name, values in results.items():
+        runs = ", ".join(f"{v:.2f}" for v in values)
+        print(f"  {name:<11} {medians[name]:7.3f} s   [{runs}]")
+    floor, dbt, warm_all = medians["floor"], medians["dbt build"], medians["warm '*'"]
+    print(f"  warm '*' / floor          {warm_all / floor:.2f}x  (target <= 1.40x)")
+    print(f"  dbt build / warm '*'      {dbt / warm_all:.2f}x  (target >= 3x)")
+    with_tests = medians["floor+tests"]
+    print(f"  warm '*' / (floor+tests)  {warm_all / with_tests:.2f}x  ({len(tests)} data tests)")
+    cold = medians["cold '*'"]
+    print(f"  cold '*' / warm '*'       {cold / warm_all:.2f}x")
+    print(f"  warm dim_batch            {medians['warm dim']:.3f} s  (target < 0.5 s)")
+    if loop:
+        print(
+            f"  dim_batch loop of {len(loop)}: median {statistics.median(loop):.3f} s, "
+            f"min {min(loop):.3f} s, max {max(loop):.3f} s"
+        )
+    print("  warm executor RSS: " + "; ".join(f"{k} {mib(v)}" for k, v in rss.items()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,299 @@
+"""The warm executor: one long-lived headless runner that serves many runs.
+
+    python -m lakehouse_tui.warm [--config PATH]
+
+It imports dbt and its adapters once, opens the workspace, loads dbt's manifest and then
+prints `{"event": "ready", ...}`. Each line on stdin is a run request::
+
+    {"selection": "*", "job": null, "trigger": "tui", "skip_unchanged": false}
+
+and each run goes through the headless runner's own path (`headless_run.run_selection`: lock,
+staleness, plan, executor), printing the same JSON events on stdout, then one
+`{"event": "idle", "exit_code": N, "error": "one line" | null}` line. Usage (2) and lock (3)
+errors come back on that line; the process keeps serving.
+
+Between runs it holds neither the run lock nor the DuckDB file (dbt_run releases dbt-duckdb's
+handle after every invoke), and it re-reads the config and the dbt project before each run:
+dbt re-parses only when the project's fingerprint changed.
+
+SIGTERM cancels the running run like the headless runner does (recorded as cancelled), after
+which the process prints its idle line and exits 130; the client starts a fresh one. No
+Textual here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import io
+import json
+import os
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import IO, TYPE_CHECKING, Any
+
+from lakehouse_tui.errors import LakehouseError, UsageError
+from lakehouse_tui.headless_run import RunOptions, run_selection
+
+if TYPE_CHECKING:
+    from lakehouse_tui.core.dbt_setup import DbtSetup
+    from lakehouse_tui.core.executor import RunOutcome
+    from lakehouse_tui.core.workspace import Workspace
+
+EXIT_CANCELLED = 130
+TRIGGERS = ("cli", "timer", "tui")
+REQUEST_KEYS = {"selection", "job", "trigger", "skip_unchanged"}
+
+
+def emit(out: IO[str], event: str, **fields: Any) -> None:
+    out.write(json.dumps({"event": event, **fields}, default=str) + "\n")
+    out.flush()
+
+
+def one_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def parse_request(line: str) -> RunOptions:
+    """A request line as run options; UsageError names what is wrong with it."""
+    try:
+        data = json.loads(line)
+    except ValueError:
+        raise UsageError(
+            f"warm executor: a request must be one JSON object, got {line!r}"
+        ) from None
+    if not isinstance(data, dict):
+        raise UsageError("warm executor: a request must be one JSON object")
+    unknown = sorted(set(data) - REQUEST_KEYS)
+    if unknown:
+        raise UsageError(f"warm executor: unknown request keys: {', '.join(unknown)}")
+    selection, job = data.get("selection"), data.get("job")
+    trigger = data.get("trigger", "tui")
+    for name, value in (("selection", selection), ("job", job)):
+        if value is not None and not isinstance(value, str):
+            raise UsageError(f"warm executor: {name} must be a string or null")
+    if trigger not in TRIGGERS:
+        raise UsageError(f"warm executor: trigger must be one of {', '.join(TRIGGERS)}")
+    return RunOptions(
+        selection=selection,
+        job=job,
+        trigger=str(trigger),
+        skip_unchanged=bool(data.get("skip_unchanged", False)),
+        wait=False,
+        json=True,
+    )
+
+
+def decode_manifest(data: bytes) -> Any:
+    """dbt's Manifest object from partial_parse.msgpack bytes (see manifest.load_dbt_manifest)."""
+    from dbt.contracts.graph.manifest import Manifest
+    from dbt.parser.manifest import extended_mashumuro_decoder
+
+    return Manifest.from_msgpack(data, decoder=extended_mashumuro_decoder)
+
+
+@dataclass
+class WarmExecutor:
+    """Keeps dbt imported and its Manifest decoded; opens a fresh workspace per run."""
+
+    config_path: str | None
+    manifest_key: tuple[str, int, int] | None = None
+    msgpack: bytes | None = field(default=None, repr=False)
+    runs: int = 0
+
+    def warm_up(self) -> None:
+        """Import dbt and the adapters, and decode the manifest once (the slow parts)."""
+        import dbt.adapters.duckdb
+        import dbt.cli.main  # noqa: F401
+
+        from lakehouse_tui.core import dbt_run  # noqa: F401
+
+        workspace = self.open_workspace()
+        try:
+            self.prime_dbt(workspace)
+        finally:
+            workspace.close()
+
+    @staticmethod
+    def prime_dbt(workspace: Workspace) -> None:
+        """One cheap dbt invocation (`ls`, no warehouse access), so the first real run finds
+        dbt's project, profile and adapter set-up already done."""
+        from dbt.cli.main import dbtRunner
+
+        from lakehouse_tui.core.dbt_run import release_duckdb
+
+        setup = workspace.setup
+        setup.apply_env()
+        args = setup.args("ls", "--select", "dim_batch", "--log-level", "none", "--quiet")
+        buffer = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(buffer):
+                dbtRunner(manifest=workspace.dbt_manifest()).invoke(args)
+        finally:
+            release_duckdb()
+
+    @staticmethod
+    def _key(setup: DbtSetup) -> tuple[str, int, int] | None:
+        from lakehouse_tui.core.manifest import FINGERPRINT_FILE
+
+        try:
+            stamp = (setup.target_path / FINGERPRINT_FILE).read_text(encoding="utf-8")
+            stat = (setup.target_path / "partial_parse.msgpack").stat()
+        except OSError:
+            return None
+        return stamp, stat.st_mtime_ns, stat.st_size
+
+    def open_workspace(self) -> Workspace:
+        """The config and workspace as they are now; dbt re-parses only if the project or
+        profile changed (Workspace.open checks the fingerprint)."""
+        from lakehouse_tui import config as config_module
+        from lakehouse_tui.core.workspace import Workspace
+
+        workspace = Workspace.open(config_module.load(self.config_path))
+        if workspace.parsed_manifest is not None:
+            self.msgpack = None  # parsed just now: the cached bytes are stale
+        key = self._key(workspace.setup)
+        if key is None or key != self.manifest_key or self.msgpack is None:
+            self.msgpack = (workspace.setup.target_path / "partial_parse.msgpack").read_bytes()
+            self.manifest_key = key
+        if workspace.parsed_manifest is None:
+            # A fresh Manifest per run, decoded from bytes kept in memory: dbt compiles
+            # nodes in place, so a Manifest is not reused across invocations.
+            workspace.parsed_manifest = decode_manifest(self.msgpack)
+        return workspace
+
+    def run(self, options: RunOptions, on_outcome: Callable[[RunOutcome], None]) -> int:
+        from lakehouse_tui.core.executor import new_run_id
+
+        started = time.perf_counter()
+        workspace = self.open_workspace()
+        run_id = new_run_id()
+        try:
+            return run_selection(workspace, options, started, on_outcome=on_outcome, run_id=run_id)
+        except KeyboardInterrupt:
+            settle_cancelled(workspace, run_id, options.trigger)
+            raise
+        finally:
+            workspace.close()
+            self.runs += 1
+
+    def serve(self, requests: IO[str], out: IO[str]) -> int:
+        """Serve request lines until stdin closes (0) or a run is cancelled (130)."""
+        while True:
+            line = requests.readline()
+            if not line:
+                return 0
+            if not line.strip():
+                continue
+            code, error = self.serve_one(line, out)
+            emit(out, "idle", exit_code=code, error=error, runs=self.runs)
+            if code == EXIT_CANCELLED:
+                return code
+            release_memory()
+
+    def serve_one(self, line: str, out: IO[str]) -> tuple[int, str | None]:
+        outcomes: list[RunOutcome] = []
+        try:
+            code = self.run(parse_request(line), outcomes.append)
+        except LakehouseError as err:
+            print(f"lakehouse-tui: {err}", file=sys.stderr, flush=True)
+            return err.exit_code, one_line(err)
+        except KeyboardInterrupt:
+            return EXIT_CANCELLED, "interrupted"
+        except Exception as err:  # an unexpected bug: keep serving, say what happened
+            traceback.print_exc(file=sys.stderr)
+            sys.stderr.flush()
+            return 1, f"{type(err).__name__}: {one_line(err)}"
+        if code == 0 or not outcomes:
+            return code, None
+        outcome = outcomes[-1]
+        return code, f"run {outcome.run_id} {outcome.status}: {outcome.message}"
+
+
+def settle_cancelled(workspace: Workspace, run_id: str, trigger: str) -> None:
+    """A cancel that landed outside the executor's own handling (e.g. just after it reported
+    run_started): record the run as cancelled rather than leave it running."""
+    from lakehouse_tui.core.executor import RunEvent
+
+    store = workspace.store
+    record = store.get_run(run_id)
+    if record is None or record.status != "running":
+        return
+    message = "cancelled by the user"
+    for asset in store.run_assets(run_id):
+        if asset.status in ("pending", "running"):
+            store.set_asset_status(run_id, asset.asset_key, "cancelled", "run cancelled")
+    store.finish_run(run_id, "cancelled", message)
+    store.add_event(run_id, "run_finished", message=message, status="cancelled")
+    event = RunEvent("run_finished", run_id, time.time(), status="cancelled", message=message)
+    sys.stdout.write(json.dumps(event.to_dict(), default=str) + "\n")
+    sys.stdout.flush()
+
+
+def release_memory() -> None:
+    """Hand the C heap's free pages back to the OS while idle (DuckDB and dbt leave several
+    tens of MB free after a run); a no-op where glibc's malloc_trim is missing."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _cancel_on_sigterm() -> None:
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m lakehouse_tui.warm",
+        description="Serve materialization requests (JSON lines on stdin) in one warm process.",
+    )
+    parser.add_argument("--config", metavar="PATH", help="config file (default: see README)")
+    args = parser.parse_args(argv)
+    _cancel_on_sigterm()
+    out = sys.stdout
+    started = time.perf_counter()
+    executor = WarmExecutor(args.config)
+    try:
+        executor.warm_up()
+    except LakehouseError as err:
+        emit(out, "fatal", exit_code=err.exit_code, error=one_line(err))
+        return err.exit_code
+    except KeyboardInterrupt:
+        return EXIT_CANCELLED
+    except Exception as err:
+        traceback.print_exc(file=sys.stderr)
+        emit(out, "fatal", exit_code=1, error=f"{type(err).__name__}: {one_line(err)}")
+        return 1
+    emit(out, "ready", pid=os.getpid(), seconds=round(time.perf_counter() - started, 3))
+    try:
+        return executor.serve(sys.stdin, out)
+    except KeyboardInterrupt:  # SIGTERM while idle
+        return EXIT_CANCELLED
+    except BrokenPipeError:  # the client went away
+        return 141
+
+
+def entry() -> None:
+    # Exit without the slow interpreter teardown after dbt ran (as the CLI does).
+    os.environ.setdefault("PYTHONWARNINGS", "ignore::UserWarning:multiprocessing.resource_tracker")
+    code = main()
+    with contextlib.suppress(BrokenPipeError, ValueError):
+        sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    entry()
