@@ -21,7 +21,7 @@ from lakehouse_tui.core.dbt_setup import DbtSetup
 from lakehouse_tui.core.graph import AssetGraph
 from lakehouse_tui.core.lock import LockHolder, RunLock
 from lakehouse_tui.core.plan import Plan, Step
-from lakehouse_tui.core.store import RunStore
+from lakehouse_tui.core.store import Materialization, RunStore
 from lakehouse_tui.errors import LakehouseError
 
 # Asset statuses within a run.
@@ -101,6 +101,7 @@ class Executor:
         self.failed_checks: list[str] = []
         self.data_versions: dict[str, str] = {}
         self.plan = Plan("", ())
+        self.latest: dict[str, Materialization] = {}
 
     # -- events -------------------------------------------------------------------------
 
@@ -198,9 +199,9 @@ class Executor:
             data={"trigger": trigger, "plan": plan.to_list()},
         )
         try:
-            latest = self.store.latest_materializations()
+            self.latest = self.store.latest_materializations()
             self.data_versions = versions.current_data_versions(
-                self.graph, latest, self.config.lake.raw_dir
+                self.graph, self.latest, self.config.lake.raw_dir
             )
             for step in plan.steps:
                 self.run_step(step)
@@ -344,7 +345,9 @@ class Executor:
         self.set_status(key, RUNNING)
         raw_dir = self.config.lake.raw_dir
         try:
-            scan = raw.scan(raw_dir)
+            # Files unchanged since an earlier run were validated then: not read again.
+            scan, files = raw.scan(raw_dir, self.store.raw_file_scans())
+            self.store.save_raw_file_scans(files)
         except LakehouseError as err:
             self.store.add_logs([(self.run_id, key, time.time(), "error", str(err))])
             self.set_status(key, FAILED, str(err))
@@ -433,13 +436,24 @@ class Executor:
             self.record_warehouse_metadata(built)
 
     def record_warehouse_metadata(self, keys: list[str]) -> None:
+        metadata = {k: m for k in keys if (m := self.unchanged_view_metadata(k)) is not None}
         with warehouse.read_only(self.config.lake.warehouse) as connection:
-            metadata = {
-                k: warehouse.table_metadata(connection, str(self.graph.assets[k].relation))
-                for k in keys
-            }
+            for key in keys:
+                if key not in metadata:
+                    relation = str(self.graph.assets[key].relation)
+                    metadata[key] = warehouse.table_metadata(connection, relation)
         for key in keys:
             self.record_materialization(key, metadata[key], None)
+
+    def unchanged_view_metadata(self, key: str) -> dict[str, Any] | None:
+        """A view holds no data: when neither its SQL nor anything it reads changed since
+        its last materialization, its row count and time range are still those recorded."""
+        asset, last = self.graph.assets[key], self.latest.get(key)
+        if asset.materialized != "view" or last is None or last.code_version != asset.code_version:
+            return None
+        if last.input_versions != versions.input_versions(self.graph, key, self.data_versions):
+            return None
+        return {k: v for k, v in last.metadata.items() if k != "duration"}
 
     def record_postgres_metadata(self, keys: list[str]) -> None:
         from lakehouse_tui.core import postgres

@@ -10,6 +10,7 @@ stats files and must stay free of heavy imports.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -116,71 +117,113 @@ def _timestamp(text: Any) -> datetime | None:
     return datetime.fromisoformat(str(text)) if text is not None else None
 
 
-def scan(raw_dir: Path) -> RawScan:
-    """Validate every parquet file and summarise them; raises DataError naming a bad file.
+def file_key(path: Path) -> str:
+    """Identity of a file's content for caching: name, size and modification time, the
+    same evidence the raw data version (`fingerprint`) rests on."""
+    stat = path.stat()
+    return f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}"
 
-    Uses DuckDB's parquet readers (footers and statistics only, where they suffice): dbt
-    imports DuckDB anyway, and pyarrow would add a second of-a-kind import to every run.
-    """
+
+@dataclass(frozen=True)
+class FileScan:
+    """What validating one parquet file found."""
+
+    rows: int
+    bytes: int
+    ts_min: str | None
+    ts_max: str | None
+    batch_ids: tuple[str, ...]
+
+
+def scan_file(connection: Any, path: Path) -> FileScan:
+    """Validate one parquet file; raises DataError naming it and the problem."""
     import duckdb
 
+    try:
+        columns = dict(
+            (row[0], row[1])
+            for row in connection.execute(
+                "describe select * from read_parquet(?)", [str(path)]
+            ).fetchall()
+        )
+        (rows,) = connection.execute(
+            "select coalesce(sum(num_rows), 0) from parquet_file_metadata(?)", [str(path)]
+        ).fetchall()[0]
+    except duckdb.Error as err:
+        reason = str(err).splitlines()[0].split(": ", 1)[-1]
+        raise DataError(
+            f"{path}: not a readable parquet file ({reason}); replace or remove it"
+        ) from None
+    missing = [c for c in EXPECTED_COLUMNS if c not in columns]
+    if missing:
+        raise DataError(
+            f"{path}: missing column(s) {', '.join(missing)}; expected "
+            f"{', '.join(EXPECTED_COLUMNS)}"
+        )
+    for name in EXPECTED_COLUMNS:
+        problem = _type_problem(name, columns[name])
+        if problem:
+            raise DataError(f"{path}: {problem}; fix the file or remove it from the raw dir")
+    if rows == 0:
+        raise DataError(f"{path}: has no rows; remove it or replace it with a full batch file")
+    try:
+        low, high = (_timestamp(v) for v in _bounds(connection, path, "ts"))
+        batch_ids = _batch_ids(connection, path)
+    except (duckdb.Error, ValueError) as err:
+        raise DataError(
+            f"{path}: cannot read its data ({str(err).splitlines()[0]}); replace or remove it"
+        ) from None
+    return FileScan(
+        int(rows),
+        path.stat().st_size,
+        low.isoformat(sep=" ") if low else None,
+        high.isoformat(sep=" ") if high else None,
+        tuple(sorted(batch_ids)),
+    )
+
+
+def scan(
+    raw_dir: Path, known: Mapping[str, FileScan] | None = None
+) -> tuple[RawScan, dict[str, FileScan]]:
+    """Validate every parquet file and summarise them; raises DataError naming a bad file.
+
+    `known` holds earlier results by `file_key`: a file that has not changed since it was
+    validated is not read again. Returns the summary and the per-file results (for `known`
+    next time). DuckDB reads only footers and statistics where they suffice; dbt imports it
+    anyway, where pyarrow would add an import of its own to every run.
+    """
     files = parquet_files(raw_dir)
     if not files:
         raise DataError(
             f"raw dir {raw_dir} has no parquet files; run `lakehouse-tui demo` to generate "
             "sample data, or copy batch files there"
         )
-    total_rows = total_bytes = 0
-    ts_min: datetime | None = None
-    ts_max: datetime | None = None
-    batch_ids: set[str] = set()
-    connection = duckdb.connect()
+    known = known or {}
+    results: dict[str, FileScan] = {}
+    connection = None
     try:
         for path in files:
-            try:
-                columns = dict(
-                    (row[0], row[1])
-                    for row in connection.execute(
-                        "describe select * from read_parquet(?)", [str(path)]
-                    ).fetchall()
-                )
-                (rows,) = connection.execute(
-                    "select coalesce(sum(num_rows), 0) from parquet_file_metadata(?)", [str(path)]
-                ).fetchall()[0]
-            except duckdb.Error as err:
-                reason = str(err).splitlines()[0].split(": ", 1)[-1]
-                raise DataError(
-                    f"{path}: not a readable parquet file ({reason}); replace or remove it"
-                ) from None
-            missing = [c for c in EXPECTED_COLUMNS if c not in columns]
-            if missing:
-                raise DataError(
-                    f"{path}: missing column(s) {', '.join(missing)}; expected "
-                    f"{', '.join(EXPECTED_COLUMNS)}"
-                )
-            for name in EXPECTED_COLUMNS:
-                problem = _type_problem(name, columns[name])
-                if problem:
-                    raise DataError(
-                        f"{path}: {problem}; fix the file or remove it from the raw dir"
-                    )
-            if rows == 0:
-                raise DataError(
-                    f"{path}: has no rows; remove it or replace it with a full batch file"
-                )
-            try:
-                low, high = (_timestamp(v) for v in _bounds(connection, path, "ts"))
-                batch_ids |= _batch_ids(connection, path)
-            except (duckdb.Error, ValueError) as err:
-                raise DataError(
-                    f"{path}: cannot read its data ({str(err).splitlines()[0]}); "
-                    "replace or remove it"
-                ) from None
-            if low is not None and high is not None:
-                ts_min = low if ts_min is None else min(ts_min, low)
-                ts_max = high if ts_max is None else max(ts_max, high)
-            total_rows += int(rows)
-            total_bytes += path.stat().st_size
+            key = file_key(path)
+            if key in known:
+                results[key] = known[key]
+                continue
+            if connection is None:
+                import duckdb
+
+                connection = duckdb.connect()
+            results[key] = scan_file(connection, path)
     finally:
-        connection.close()
-    return RawScan(len(files), total_bytes, total_rows, ts_min, ts_max, tuple(sorted(batch_ids)))
+        if connection is not None:
+            connection.close()
+    scans = list(results.values())
+    lows = [s.ts_min for s in scans if s.ts_min]
+    highs = [s.ts_max for s in scans if s.ts_max]
+    summary = RawScan(
+        files=len(files),
+        bytes=sum(s.bytes for s in scans),
+        rows=sum(s.rows for s in scans),
+        ts_min=_timestamp(min(lows)) if lows else None,
+        ts_max=_timestamp(max(highs)) if highs else None,
+        batch_ids=tuple(sorted({b for s in scans for b in s.batch_ids})),
+    )
+    return summary, results

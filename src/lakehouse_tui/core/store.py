@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lakehouse_tui.core import lock
+from lakehouse_tui.core.raw import FileScan
 
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     (
@@ -91,6 +92,19 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
             message text not null
         );
         create index logs_run_asset on logs(run_id, asset_key, id);
+        """,
+    ),
+    (
+        "002_raw_file_scans",
+        """
+        create table raw_file_scans (
+            file_key text primary key,
+            rows integer not null,
+            bytes integer not null,
+            ts_min text,
+            ts_max text,
+            batch_ids_json text not null
+        );
         """,
     ),
 )
@@ -432,7 +446,32 @@ class RunStore:
                 rows,
             )
 
+    def save_raw_file_scans(self, scans: Mapping[str, FileScan]) -> None:
+        """Remember what validating each raw file found; forget files no longer there."""
+        with self._transaction() as db:
+            db.execute("delete from raw_file_scans")
+            db.executemany(
+                "insert into raw_file_scans values (?, ?, ?, ?, ?, ?)",
+                [
+                    (key, s.rows, s.bytes, s.ts_min, s.ts_max, json.dumps(list(s.batch_ids)))
+                    for key, s in scans.items()
+                ],
+            )
+
     # -- reads --------------------------------------------------------------------------
+
+    def raw_file_scans(self) -> dict[str, FileScan]:
+        rows = self._execute("select * from raw_file_scans")
+        return {
+            row["file_key"]: FileScan(
+                row["rows"],
+                row["bytes"],
+                row["ts_min"],
+                row["ts_max"],
+                tuple(json.loads(row["batch_ids_json"])),
+            )
+            for row in rows
+        }
 
     def get_run(self, run_id: str) -> RunRecord | None:
         rows = self._execute("select * from runs where id = ?", (run_id,))
