@@ -12,7 +12,7 @@ from typing import Any
 
 from dbt.cli.main import dbtRunner
 
-from lakehouse_tui.core import dbt_schema_cache
+from lakehouse_tui.core import dbt_startup
 from lakehouse_tui.core.dbt_setup import DbtSetup
 
 LOG_LEVELS = ("info", "warn", "error")
@@ -98,13 +98,13 @@ def build(
     # Events reach us through the callback: skip writing run_results.json and re-serialising
     # the manifest we passed in (a third of a second on every run).
     args += ["--log-level-file", "info", "--no-write-json"]
-    dbt_schema_cache.install(setup.target_path.parent)
+    dbt_startup.install(setup.target_path.parent)
     runner = dbtRunner(manifest=manifest, callbacks=[callback])
     try:
         result = runner.invoke(args)
     finally:
         release_duckdb()
-        dbt_schema_cache.save()
+        dbt_startup.save()
     if isinstance(result.exception, KeyboardInterrupt):
         raise KeyboardInterrupt  # dbt caught our cancel; hand it back to the executor
     if result.exception is not None:
