@@ -28,7 +28,7 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lakehouse_tui.tui.runner import EXIT_OK, RunRequest, WarmClient, rss_kib
-from materialize import BIN, compiled_sql, floor_once, timed
+from materialize import BIN, compiled_sql, floor_once, plain_dbt_build, timed
 
 
 def test_sql(target: Path) -> list[str]:
@@ -91,22 +91,10 @@ def main() -> None:
 
     timed([*app, "--materialize", "*"], env)  # parses, builds, warms the OS cache
     state = root / "xdg_state_home" / "lakehouse-tui"
-    data = root / "xdg_data_home" / "lakehouse-tui"
     sql = compiled_sql(state / "dbt" / "target")
     tests = test_sql(state / "dbt" / "target")
-    env_dbt = dict(env, LAKEHOUSE_TUI_RAW_DIR=str(data / "raw"))
-    dbt_build = [
-        str(BIN / "dbt"),
-        "build",
-        "--project-dir",
-        str(Path(__file__).resolve().parents[1] / "dbt"),
-        "--profiles-dir",
-        str(state / "dbt" / "profiles"),
-        "--target-path",
-        str(root / "plain-target"),
-        "--log-path",
-        str(root / "plain-logs"),
-    ]
+    dbt_build, raw_dir = plain_dbt_build(root)
+    env_dbt = dict(env, LAKEHOUSE_TUI_RAW_DIR=str(raw_dir))
     timed(dbt_build, env_dbt)  # first run parses; later ones partial-parse like a user's
 
     load_before = f"{os.getloadavg()[0]:.2f}"  # other work on the machine skews the figures
