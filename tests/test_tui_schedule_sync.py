@@ -65,6 +65,7 @@ async def test_sync_key_syncs_the_connection_then_offers_downstream(
     lake: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, airbyte: FakeAirbyte
 ) -> None:
     airbyte.add_connection("historian")
+    airbyte.hold = True  # the job stays `running` until released, so the live note shows
     monkeypatch.setenv("TEST_AIRBYTE_CLIENT_SECRET", CLIENT_SECRET)
     path = tmp_path / "config.toml"
     path.write_text(
@@ -92,8 +93,17 @@ asset = "airbyte_historian"
         assert isinstance(app.screen, ConfirmRun)
         assert "Airbyte sync of airbyte_historian" in text_of(app.screen, "#confirm-plan")
         await pilot.press("y")
+        # While the job runs, the node shows its live record count (the server reports 100).
+        for _ in range(2000):  # bounded: at most ~50 s
+            if tree.notes.get("airbyte_historian") == "100 rec":
+                break
+            await pilot.pause(0.025)
+        label = tree.label_for("airbyte_historian", 0, 40).plain
+        assert "100 rec" in label and label.startswith("▶ airbyte_historian"), label
+        airbyte.release.set()
         await app.workers.wait_for_complete()
         await settle(pilot)
+        assert "airbyte_historian" not in tree.notes
         run = store.last_run()
         assert run is not None and (run.selection, run.status) == ("airbyte_historian", "succeeded")
         # The offer: everything the synced data feeds, without syncing again.

@@ -339,6 +339,12 @@ class LakehouseApp(App[int]):
         tree = self.query_one("#tree", AssetTree)
         asset = event.get("asset")
         kind = str(event.get("event"))
+        if asset and kind == "asset_progress":  # e.g. an Airbyte job's counters
+            records = (event.get("data") or {}).get("records")
+            note = f"{fmt_records(records)} rec" if records else str(event.get("status"))
+            tree.set_note(str(asset), note)
+        elif asset and kind in ("asset_materialized", "asset_failed", "asset_skipped"):
+            tree.set_note(str(asset), None)
         if asset and kind in LIVE_STATUS:
             tree.set_override(str(asset), LIVE_STATUS[kind])
         elif asset and kind == "asset_skipped":
@@ -670,6 +676,15 @@ class LakehouseApp(App[int]):
 
 def _log_text(line: LogLine) -> str:
     return f"    {line.asset_key}: {line.message}" if line.asset_key else f"    {line.message}"
+
+
+def fmt_records(count: int) -> str:
+    """A compact count for a tree node: 950, 12k, 3.4M."""
+    if count < 1000:
+        return str(count)
+    if count < 1_000_000:
+        return f"{count / 1000:.0f}k" if count >= 10_000 else f"{count / 1000:.1f}k"
+    return f"{count / 1_000_000:.1f}M"
 
 
 def _store_event(row: dict[str, Any]) -> dict[str, Any]:

@@ -30,6 +30,7 @@ class AssetTree(Tree[str]):
         self.graph: AssetGraph | None = None
         self.statuses: dict[str, AssetStatus] = {}
         self.overrides: dict[str, str] = {}  # live statuses during a run
+        self.notes: dict[str, str] = {}  # live counters during a run, shown in place of the age
         self.filter_text = ""
         self.nodes_by_key: dict[str, TreeNode[str]] = {}
         self.related_up: set[str] = set()
@@ -111,6 +112,15 @@ class AssetTree(Tree[str]):
 
     def clear_overrides(self) -> None:
         self.overrides.clear()
+        self.notes.clear()
+        self.refresh_labels()
+
+    def set_note(self, key: str, note: str | None) -> None:
+        """A live note on a node (e.g. an Airbyte job's records so far); None removes it."""
+        if note is None:
+            self.notes.pop(key, None)
+        else:
+            self.notes[key] = note
         self.refresh_labels()
 
     def units(self, key: str) -> list[str]:
@@ -172,6 +182,7 @@ class AssetTree(Tree[str]):
         status = self.status_of(key)
         when = self.materialized_at(key)
         age = fmt.age(self.clock() - when) if when is not None else "-"
+        age = self.notes.get(key, age)
         is_group = self.graph is not None and key in self.graph.groups
         relation = self.relation(key)
         name_style = "bold" if is_group else ""
@@ -179,7 +190,7 @@ class AssetTree(Tree[str]):
             name_style += " underline"
         marker = {"up": "↑", "down": "↓"}.get(relation, " ")
         marker_style = {"up": "bold cyan", "down": "bold magenta"}.get(relation, "")
-        pad = max(1, width - depth - len(key))
+        pad = max(1, width - depth - len(key) - max(0, len(age) - 3))
         return Text.assemble(
             (fmt.glyph(status), fmt.style(status)),
             " ",
