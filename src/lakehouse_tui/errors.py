@@ -27,10 +27,6 @@ class DataError(LakehouseError):
     """Input data (raw parquet files) is unusable."""
 
 
-class RunFailed(LakehouseError):
-    """A step or a blocking check failed during a run."""
-
-
 class LockedError(LakehouseError):
     """Another run holds the warehouse lock."""
 

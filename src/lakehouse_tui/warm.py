@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import IO, TYPE_CHECKING, Any
 
+from lakehouse_tui.core import manifest
 from lakehouse_tui.errors import LakehouseError, UsageError
 from lakehouse_tui.headless_run import RunOptions, run_selection
 
@@ -91,14 +92,6 @@ def parse_request(line: str) -> RunOptions:
     )
 
 
-def decode_manifest(data: bytes) -> Any:
-    """dbt's Manifest object from partial_parse.msgpack bytes (see manifest.load_dbt_manifest)."""
-    from dbt.contracts.graph.manifest import Manifest
-    from dbt.parser.manifest import extended_mashumuro_decoder
-
-    return Manifest.from_msgpack(data, decoder=extended_mashumuro_decoder)
-
-
 @dataclass
 class WarmExecutor:
     """Keeps dbt imported and its Manifest decoded; opens a fresh workspace per run."""
@@ -141,11 +134,9 @@ class WarmExecutor:
 
     @staticmethod
     def _key(setup: DbtSetup) -> tuple[str, int, int] | None:
-        from lakehouse_tui.core.manifest import FINGERPRINT_FILE
-
         try:
-            stamp = (setup.target_path / FINGERPRINT_FILE).read_text(encoding="utf-8")
-            stat = (setup.target_path / "partial_parse.msgpack").stat()
+            stamp = (setup.target_path / manifest.FINGERPRINT_FILE).read_text(encoding="utf-8")
+            stat = (setup.target_path / manifest.PARTIAL_PARSE_FILE).stat()
         except OSError:
             return None
         return stamp, stat.st_mtime_ns, stat.st_size
@@ -161,12 +152,12 @@ class WarmExecutor:
             self.msgpack = None  # parsed just now: the cached bytes are stale
         key = self._key(workspace.setup)
         if key is None or key != self.manifest_key or self.msgpack is None:
-            self.msgpack = (workspace.setup.target_path / "partial_parse.msgpack").read_bytes()
+            self.msgpack = (workspace.setup.target_path / manifest.PARTIAL_PARSE_FILE).read_bytes()
             self.manifest_key = key
         if workspace.parsed_manifest is None:
             # A fresh Manifest per run, decoded from bytes kept in memory: dbt compiles
             # nodes in place, so a Manifest is not reused across invocations.
-            workspace.parsed_manifest = decode_manifest(self.msgpack)
+            workspace.parsed_manifest = manifest.decode_dbt_manifest(self.msgpack)
         return workspace
 
     def run(self, options: RunOptions, on_outcome: Callable[[RunOutcome], None]) -> int:

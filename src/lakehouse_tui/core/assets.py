@@ -62,10 +62,6 @@ class Asset:
     group_asset: str | None = None  # the seed group asset this model belongs to
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
-    @property
-    def is_dbt(self) -> bool:
-        return self.unique_id is not None
-
 
 @dataclass(frozen=True)
 class GroupAsset:

@@ -16,6 +16,7 @@ from lakehouse_tui.core.dbt_setup import DbtSetup
 from lakehouse_tui.errors import LakehouseError
 
 FINGERPRINT_FILE = "lakehouse_tui_fingerprint.txt"
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"  # dbt's own name for it
 
 
 def project_fingerprint(setup: DbtSetup) -> str:
@@ -79,8 +80,12 @@ def load_dbt_manifest(setup: DbtSetup) -> Any:
     Read from dbt's own partial-parse file, which holds the complete internal manifest;
     manifest.json does not (generic tests lose their kwargs when rebuilt from it).
     """
+    return decode_dbt_manifest((setup.target_path / PARTIAL_PARSE_FILE).read_bytes())
+
+
+def decode_dbt_manifest(data: bytes) -> Any:
+    """dbt's Manifest object from the bytes of its partial-parse file."""
     from dbt.contracts.graph.manifest import Manifest
     from dbt.parser.manifest import extended_mashumuro_decoder
 
-    data = (setup.target_path / "partial_parse.msgpack").read_bytes()
     return Manifest.from_msgpack(data, decoder=extended_mashumuro_decoder)

@@ -109,8 +109,6 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
     ),
 )
 
-RUN_STATUSES = ("running", "succeeded", "failed", "cancelled", "interrupted", "noop")
-
 
 @dataclass(frozen=True)
 class RunRecord:

@@ -106,7 +106,6 @@ class LakehouseApp(App[int]):
         self.own_run_id: str | None = None
         self.external_run_id: str | None = None
         self.external_after = 0
-        self.preview_key: str | None = None
         self.log_run_id: str | None = None
         self.log_seen = 0
         self.quit_armed = False

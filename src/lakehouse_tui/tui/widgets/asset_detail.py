@@ -21,7 +21,6 @@ from lakehouse_tui.core.asset_status import AssetStatus
 from lakehouse_tui.tui import format as fmt
 from lakehouse_tui.tui.data import AssetDetails, Preview
 
-TABS = ("overview", "definition", "history", "checks", "logs", "preview")
 TAB_LABELS = {
     "overview": "Overview",
     "definition": "Definition",
