@@ -215,12 +215,17 @@ class Executor:
             self.settle_unfinished(FAILED, reason)
             self.finish("failed", reason, started)
             raise
-        failed = [o for o in self.outcomes.values() if o.status != MATERIALIZED]
-        if failed or self.failed_checks:
+        failed = [o for o in self.outcomes.values() if o.status not in (MATERIALIZED, SKIPPED)]
+        skipped = [o for o in self.outcomes.values() if o.status == SKIPPED]
+        if failed or skipped or self.failed_checks:
+            # The causes, not every consequence: the summary table lists each asset.
             parts = [
-                f"{o.key} {o.status}" + (f" ({o.message})" if o.message else "") for o in failed
+                f"{o.key} {o.status} ({o.message})" if o.message else f"{o.key} {o.status}"
+                for o in failed
             ]
             parts += [f"check {name} failed" for name in self.failed_checks]
+            if skipped:
+                parts.append(f"{len(skipped)} downstream asset(s) skipped")
             return self.finish("failed", "; ".join(parts), started)
         return self.finish("succeeded", "", started)
 
