@@ -58,7 +58,13 @@ def test_plan_order(parsed_workspace: Any) -> None:
         ("raw", "raw", ("raw_bioreactor_data",)),
         ("dbt duckdb", "dbt", DBT_ORDER),
     ]
-    assert plan.steps[1].dbt_select == DBT_ORDER
+    # The models, then the one check dbt must run itself (it reads two models).
+    assert plan.steps[1].dbt_select == (
+        *DBT_ORDER,
+        "relationships_fact_bioreactor_batch_stats_batch_id__batch_id__ref_dim_batch_",
+    )
+    assert plan.steps[1].indirect_selection == "empty"
+    assert len(plan.steps[1].executor_checks) == 16
     assert plan.steps[1].target == "duckdb"
     # Every asset comes after its parents.
     position = {key: i for i, key in enumerate(plan.assets)}
@@ -87,6 +93,7 @@ def test_plan_with_postgres_marts(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
             "curated.fact_bioreactor_batch_stats",
         )
         assert plan.steps[3].dbt_select == ("mart_bioreactor_overview",)
+        assert plan.steps[3].indirect_selection is None  # dbt runs the mart's tests itself
         # Publishing is not an asset of its own.
         assert plan.assets == ["raw_bioreactor_data", *DBT_ORDER]
     finally:
@@ -186,6 +193,16 @@ def test_failing_blocking_check_stops_downstream(fresh_built: Lake) -> None:
     assets = lake.run_assets(run["id"])
     assert assets["fact_bioreactor_batch_stats"]["status"] == "materialized"
     assert assets["mart_bioreactor_overview"]["status"] == "skipped"
+    assert assets["mart_bioreactor_overview"]["message"].startswith(
+        "upstream fact_bioreactor_batch_stats failed check accepted_values_"
+    )
+    # The executor stopped dbt by failing the model's node; nothing in the logs says so.
+    logs = [
+        r["message"]
+        for r in lake.store_rows("select message from logs where run_id = ?", (run["id"],))
+    ]
+    assert not [line for line in logs if "blocking check failed" in line]
+    assert any(line.startswith("check accepted_values_") and " FAIL in " in line for line in logs)
     for key in (
         "raw_bioreactor_data",
         "stg_bioreactor",

@@ -147,6 +147,9 @@ def test_errors(graph: Any, text: str, needles: list[str]) -> None:
         assert needle in message, f"{needle!r} not in {message!r}"
 
 
+RELATIONSHIPS = "relationships_fact_bioreactor_batch_stats_batch_id__batch_id__ref_dim_batch_"
+
+
 # -- through the CLI ------------------------------------------------------------------------
 
 
@@ -159,9 +162,11 @@ def test_dry_run_prints_ordered_steps_with_the_exact_dbt_select(parsed_workspace
         "  1. raw: scan and validate the parquet files in the raw dir",
         "     assets: raw_bioreactor_data",
         "  2. dbt duckdb: dbt build --target duckdb --select stg_bioreactor dim_batch "
-        "fact_bioreactor_batch_stats int_bioreactor_downsample_5m mart_bioreactor_overview",
+        "fact_bioreactor_batch_stats int_bioreactor_downsample_5m mart_bioreactor_overview "
+        f"{RELATIONSHIPS} --indirect-selection empty",
         "     assets: stg_bioreactor, dim_batch, fact_bioreactor_batch_stats, "
         "int_bioreactor_downsample_5m, mart_bioreactor_overview",
+        f"     checks: 16 evaluated by the executor, 1 run by dbt ({RELATIONSHIPS})",
     ]
     # Nothing ran: no run recorded, no warehouse.
     assert lake.runs() == []
@@ -174,8 +179,10 @@ def test_dry_run_of_a_partial_selection(parsed_workspace: Any) -> None:
     assert result.code == 0, result.err
     assert result.out.splitlines() == [
         "Plan for 'dim_batch+': 2 assets in 1 steps",
-        "  1. dbt duckdb: dbt build --target duckdb --select dim_batch mart_bioreactor_overview",
+        "  1. dbt duckdb: dbt build --target duckdb --select dim_batch mart_bioreactor_overview "
+        "--indirect-selection empty",
         "     assets: dim_batch, mart_bioreactor_overview",
+        "     checks: 5 evaluated by the executor, 0 run by dbt",
     ]
     result = lake.cli("--dry-run", "--materialize", "group:raw_ingestion")
     assert result.out.splitlines()[1:] == [

@@ -36,10 +36,19 @@ class Check:
     test: str
     column: str | None
     severity: str
+    parents: tuple[str, ...] = ()  # the dbt nodes the test reads (unique ids)
+    stores_failures: bool = False
 
     @property
     def blocking(self) -> bool:
         return self.severity == "error"
+
+    @property
+    def runs_in_executor(self) -> bool:
+        """Evaluated by the executor right after its model is built (core.checks), rather
+        than as a dbt node: a test of one model that keeps no failure table. Tests of
+        several models (relationships) stay dbt nodes, which dbt orders after all of them."""
+        return len(self.parents) == 1 and not self.stores_failures
 
 
 @dataclass(frozen=True)
@@ -178,6 +187,8 @@ def _checks(manifest: dict[str, Any], key_of: dict[str, str]) -> dict[str, list[
                 test=str(metadata.get("name") or "singular"),
                 column=node.get("column_name"),
                 severity=str(node.get("config", {}).get("severity", "error")).lower(),
+                parents=tuple(node.get("depends_on", {}).get("nodes", [])),
+                stores_failures=bool(node.get("config", {}).get("store_failures")),
             )
         )
     return checks

@@ -38,6 +38,17 @@ class DbtOutcome:
     error: str | None
 
 
+class BlockDownstream(Exception):
+    """Raised by an `on_node` callback on a model's NodeFinished: dbt then records the node
+    as errored and skips everything downstream of it, as it does after a failed test node.
+    The executor raises it when a blocking check of that model failed."""
+
+    MARKER = "lakehouse-tui: blocking check failed"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"{self.MARKER}: {reason}")
+
+
 def _node_event(kind: str, data: Any) -> NodeEvent:
     info = data.node_info
     result = getattr(data, "run_result", None)
@@ -70,6 +81,44 @@ def release_duckdb() -> None:
             DuckDBConnectionManager.close_all_connections()
 
 
+def warehouse_connection() -> Any | None:
+    """dbt-duckdb's open DuckDB connection during (and right after) an invocation, else
+    None. Its `cursor()` gives another connection to the same database, usable from any
+    thread while dbt holds the file."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    environment = DuckDBConnectionManager._ENV
+    return getattr(environment, "conn", None) if environment is not None else None
+
+
+def compile_tests(setup: DbtSetup, manifest: Any) -> list[Any]:
+    """`dbt compile` of every data test; the compiled test nodes (those that compiled).
+
+    No warehouse access (no cache, no introspection): safe while another process writes.
+    """
+    setup.apply_env()
+    args = setup.args(
+        "compile",
+        "--select",
+        "resource_type:test",
+        "--no-populate-cache",
+        "--no-introspect",
+        "--quiet",
+        "--log-level",
+        "none",
+    )
+    dbt_startup.install(setup.target_path.parent)
+    try:
+        result = dbtRunner(manifest=manifest).invoke([*args, "--no-write-json"])
+    finally:
+        release_duckdb()
+        dbt_startup.save()
+    results: list[Any] = getattr(result.result, "results", None) or []
+    return [
+        r.node for r in results if r.status == "success" and getattr(r.node, "compiled_code", None)
+    ]
+
+
 def build(
     setup: DbtSetup,
     *,
@@ -78,16 +127,30 @@ def build(
     manifest: Any | None,
     on_node: Callable[[NodeEvent], None],
     on_log: Callable[[str | None, str, str], None],
+    indirect_selection: str | None = None,
+    before_release: Callable[[Any | None], None] | None = None,
 ) -> DbtOutcome:
-    """`dbt build --select ...` on one target; node events and log lines go to callbacks."""
+    """`dbt build --select ...` on one target; node events and log lines go to callbacks.
+
+    `on_node` may raise BlockDownstream on a model's NodeFinished. `before_release` gets
+    the warehouse connection (or None) after dbt finished and before it is closed.
+    """
+    blocked = False
 
     def callback(message: Any) -> None:
+        nonlocal blocked
         name = message.info.name
         if name == "NodeStart":
             on_node(_node_event("started", message.data))
         elif name == "NodeFinished":
-            on_node(_node_event("finished", message.data))
+            try:
+                on_node(_node_event("finished", message.data))
+            except BlockDownstream:
+                blocked = True
+                raise
         level = message.info.level
+        if blocked and BlockDownstream.MARKER in (message.info.msg or ""):
+            return  # dbt reporting our own BlockDownstream: the check result says it all
         if level in LOG_LEVELS and message.info.msg:
             node_info = getattr(message.data, "node_info", None)
             unique_id = node_info.unique_id if node_info is not None else None
@@ -95,6 +158,8 @@ def build(
 
     setup.apply_env()
     args = setup.args("build", "--select", *select, "--log-level", "none", target=target)
+    if indirect_selection is not None:
+        args += ["--indirect-selection", indirect_selection]
     # Events reach us through the callback: skip writing run_results.json and re-serialising
     # the manifest we passed in (a third of a second on every run).
     args += ["--log-level-file", "info", "--no-write-json"]
@@ -102,6 +167,8 @@ def build(
     runner = dbtRunner(manifest=manifest, callbacks=[callback])
     try:
         result = runner.invoke(args)
+        if before_release is not None:
+            before_release(warehouse_connection() if target == "duckdb" else None)
     finally:
         release_duckdb()
         dbt_startup.save()

@@ -13,16 +13,20 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lakehouse_tui.config import Config
 from lakehouse_tui.core import raw, versions, warehouse
+from lakehouse_tui.core.assets import Check
 from lakehouse_tui.core.dbt_setup import DbtSetup
 from lakehouse_tui.core.graph import AssetGraph
 from lakehouse_tui.core.lock import LockHolder, RunLock
 from lakehouse_tui.core.plan import Plan, Step
 from lakehouse_tui.core.store import Materialization, RunStore
 from lakehouse_tui.errors import LakehouseError
+
+if TYPE_CHECKING:
+    from lakehouse_tui.core.checks import CheckSql
 
 # Asset statuses within a run.
 PENDING, RUNNING, MATERIALIZED, FAILED, SKIPPED, CANCELLED = (
@@ -365,8 +369,10 @@ class Executor:
         assert step.target is not None
         key_of = {self.graph.assets[k].unique_id: k for k in keys}
         checks = {c.unique_id: c for k in keys for c in self.graph.assets[k].checks}
+        own_checks, dbt_tests = self.split_checks(step, keys)
         finished: set[str] = set()
         logs: list[tuple[str, str | None, float, str, str]] = []
+        metadata: dict[str, dict[str, Any]] = {}
 
         def asset_of(unique_id: str | None) -> str | None:
             if unique_id in key_of:
@@ -384,6 +390,12 @@ class Executor:
         def on_node(event: dbt_run.NodeEvent) -> None:
             with guard:
                 handle_node(event)
+            key = key_of.get(event.unique_id)
+            if key in own_checks and event.kind == "finished" and event.status == "success":
+                # Still in dbt's worker thread: the model's children wait for this.
+                reason = self.run_own_checks(key, own_checks.pop(key), guard)
+                if reason:
+                    raise dbt_run.BlockDownstream(reason)
 
         def handle_node(event: dbt_run.NodeEvent) -> None:
             if event.unique_id in key_of:
@@ -396,9 +408,7 @@ class Executor:
                     finished.add(key)
                 elif event.status == "skipped":
                     finished.add(key)
-                    self.set_status(
-                        key, SKIPPED, event.message or "skipped by dbt: an upstream node failed"
-                    )
+                    self.set_status(key, SKIPPED, self.skip_reason(key, event.message))
                 else:
                     finished.add(key)
                     self.set_status(
@@ -407,10 +417,18 @@ class Executor:
                         event.message.splitlines()[0] if event.message else event.status,
                     )
             elif event.unique_id in checks and event.kind == "finished":
-                self.record_check(checks[event.unique_id], event)
+                self.record_check(
+                    checks[event.unique_id], event.status, event.failures, event.message
+                )
             if event.kind == "finished" and logs:
                 self.store.add_logs(logs)
                 logs.clear()
+
+        def collect_metadata(connection: Any | None) -> None:
+            # dbt still has the warehouse open: read the new tables' metadata through it.
+            if connection is not None:
+                built = [k for k in self.graph.order(keys) if self.outcomes[k].status == "built"]
+                metadata.update(self.warehouse_metadata(built, connection))
 
         if step.target == "duckdb":
             try:
@@ -421,12 +439,14 @@ class Executor:
                 return
         outcome = dbt_run.build(
             self.setup,
-            select=step.dbt_select,
+            select=[*step.dbt_select, *dbt_tests],
             target=step.target,
             # The cached manifest was parsed for DuckDB; other targets parse their own.
             manifest=self.dbt_manifest if step.target == "duckdb" else None,
             on_node=on_node,
             on_log=on_log,
+            indirect_selection=step.indirect_selection,
+            before_release=collect_metadata,
         )
         if logs:
             self.store.add_logs(logs)
@@ -434,19 +454,95 @@ class Executor:
             if key not in finished:
                 why = outcome.error or "dbt did not run it"
                 self.set_status(key, FAILED, why)
+        for unrun in own_checks.values():  # their model did not build, as dbt would skip them
+            for check, _ in unrun:
+                self.record_check(check, "skipped", None, "")
         built = [k for k in self.graph.order(keys) if self.outcomes[k].status == "built"]
         if built and step.target == "postgres":
             self.record_postgres_metadata(built)
         elif built:
-            self.record_warehouse_metadata(built)
+            self.record_warehouse_metadata(built, metadata)
 
-    def record_warehouse_metadata(self, keys: list[str]) -> None:
+    def split_checks(
+        self, step: Step, keys: list[str]
+    ) -> tuple[dict[str, list[tuple[Check, CheckSql]]], list[str]]:
+        """The step's checks the executor evaluates itself, by model, and the names of those
+        dbt must run beyond the plan's selection (their SQL did not compile)."""
+        if step.target != "duckdb" or step.indirect_selection != "empty":
+            return {}, []  # dbt runs every test of the step as a node
+        from lakehouse_tui.core import checks, manifest
+
+        compiled = checks.compiled(self.setup, self.dbt_manifest, manifest.manifest_key(self.setup))
+        own: dict[str, list[tuple[Check, CheckSql]]] = {}
+        by_dbt: list[str] = []
+        for key in keys:
+            for check in self.graph.assets[key].checks:
+                if not check.runs_in_executor:
+                    continue  # in the plan's dbt selection already
+                sql = compiled.get(check.unique_id)
+                if sql is None:
+                    by_dbt.append(check.name)
+                else:
+                    own.setdefault(key, []).append((check, sql))
+        return own, by_dbt
+
+    def run_own_checks(
+        self, key: str, own: list[tuple[Check, CheckSql]], guard: threading.Lock
+    ) -> str | None:
+        """Evaluate a just-built model's checks; why its downstream must not run, if so."""
+        from lakehouse_tui.core import checks, dbt_run
+
+        connection = dbt_run.warehouse_connection()
+        cursor = connection.cursor() if connection is not None else None
+        try:
+            results = [
+                (check, checks.evaluate(cursor, sql))
+                if cursor is not None
+                else (check, checks.CheckResult("error", None, "warehouse not open", 0.0))
+                for check, sql in own
+            ]
+        finally:
+            if cursor is not None:
+                cursor.close()
+        reason = None
+        with guard:
+            lines = []
+            for check, result in results:
+                self.record_check(check, result.status, result.failures, result.message)
+                verdict = f"{result.status.upper()} in {result.seconds:.3f}s"
+                detail = f": {result.message}" if result.message else ""
+                level = {"pass": "info", "warn": "warn"}.get(result.status, "error")
+                lines.append(
+                    (self.run_id, key, time.time(), level, f"check {check.name} {verdict}{detail}")
+                )
+                if reason is None and key in self.blocking:
+                    reason = self.blocking[key]
+            self.store.add_logs(lines)
+        return reason
+
+    def skip_reason(self, key: str, dbt_message: str) -> str:
+        reason = next(
+            (self.blocking[up] for up in self.graph.upstream(key) if up in self.blocking), None
+        )
+        if reason is not None:
+            return f"upstream {reason}"
+        return dbt_message or "skipped by dbt: an upstream node failed"
+
+    def warehouse_metadata(self, keys: list[str], connection: Any) -> dict[str, dict[str, Any]]:
         metadata = {k: m for k in keys if (m := self.unchanged_view_metadata(k)) is not None}
-        with warehouse.read_only(self.config.lake.warehouse) as connection:
-            for key in keys:
-                if key not in metadata:
-                    relation = str(self.graph.assets[key].relation)
-                    metadata[key] = warehouse.table_metadata(connection, relation)
+        for key in keys:
+            if key not in metadata:
+                relation = str(self.graph.assets[key].relation)
+                metadata[key] = warehouse.table_metadata(connection, relation)
+        return metadata
+
+    def record_warehouse_metadata(
+        self, keys: list[str], metadata: dict[str, dict[str, Any]]
+    ) -> None:
+        missing = [key for key in keys if key not in metadata]
+        if missing:  # dbt never opened the warehouse; look now
+            with warehouse.read_only(self.config.lake.warehouse) as connection:
+                metadata = {**metadata, **self.warehouse_metadata(missing, connection)}
         for key in keys:
             self.record_materialization(key, metadata[key], None)
 
@@ -473,23 +569,24 @@ class Executor:
                 continue
             self.record_materialization(key, metadata, None)
 
-    def record_check(self, check: Any, event: Any) -> None:
-        status = event.status  # pass | warn | fail | error | skipped
+    def record_check(self, check: Check, status: str, failures: int | None, message: str) -> None:
+        """Store and report a check result; status is dbt's: pass, warn, fail, error or
+        skipped."""
         self.store.add_check_result(
             self.run_id,
             check.asset_key,
             check.name,
             status=status,
             severity=check.severity,
-            failures=event.failures,
-            message=event.message or None,
+            failures=failures,
+            message=message or None,
         )
         self.emit(
             "check_evaluated",
             asset=check.asset_key,
             status=status,
             message=check.name,
-            data={"severity": check.severity, "failures": event.failures},
+            data={"severity": check.severity, "failures": failures},
         )
         if status in ("fail", "error") and check.blocking:
             self.failed_checks.append(check.name)

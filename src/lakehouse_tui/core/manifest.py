@@ -74,6 +74,17 @@ def ensure(setup: DbtSetup) -> tuple[dict[str, Any], Any | None]:
         return json.load(handle), parsed
 
 
+def manifest_key(setup: DbtSetup) -> str | None:
+    """Names the parsed manifest on disk: changes whenever dbt writes a new one. None when
+    there is none yet."""
+    try:
+        stamp = (setup.target_path / FINGERPRINT_FILE).read_text(encoding="utf-8")
+        stat = (setup.target_path / PARTIAL_PARSE_FILE).stat()
+    except OSError:
+        return None
+    return f"{stamp}:{stat.st_mtime_ns}:{stat.st_size}"
+
+
 def load_dbt_manifest(setup: DbtSetup) -> Any:
     """dbt's Manifest object, to hand to dbtRunner so that it skips parsing.
 

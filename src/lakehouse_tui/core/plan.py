@@ -3,7 +3,9 @@
 Steps run in this order, each only for the selected assets it covers:
   airbyte syncs -> raw validation -> dbt build on DuckDB -> publish curated tables to
   PostgreSQL -> dbt build of the marts on PostgreSQL.
-dbt runs once per target with the exact `--select` list of the models in that step.
+dbt runs once per target with the exact `--select` list of the models in that step. On
+DuckDB the executor evaluates most data tests itself (`core.checks`), so dbt gets
+`--indirect-selection empty` and only the tests that must stay dbt nodes, by name.
 """
 
 from __future__ import annotations
@@ -23,10 +25,16 @@ class Step:
     target: str | None = None
     dbt_select: tuple[str, ...] = ()
     publish_tables: tuple[str, ...] = field(default=())  # schema.table, for publish steps
+    indirect_selection: str | None = None  # dbt's --indirect-selection, when not its default
+    executor_checks: tuple[str, ...] = ()  # checks the executor evaluates (core.checks)
+    dbt_checks: tuple[str, ...] = ()  # checks dbt runs as test nodes (in dbt_select)
 
     def describe(self) -> str:
         if self.kind == "dbt":
-            return f"dbt build --target {self.target} --select {' '.join(self.dbt_select)}"
+            command = f"dbt build --target {self.target} --select {' '.join(self.dbt_select)}"
+            if self.indirect_selection:
+                command += f" --indirect-selection {self.indirect_selection}"
+            return command
         if self.kind == "raw":
             return "scan and validate the parquet files in the raw dir"
         if self.kind == "publish":
@@ -64,6 +72,12 @@ class Plan:
             lines.append(f"  {number}. {step.name}: {step.describe()}")
             if step.kind != "publish":
                 lines.append(f"     assets: {', '.join(step.assets)}")
+            if step.executor_checks:
+                by_dbt = f" ({', '.join(step.dbt_checks)})" if step.dbt_checks else ""
+                lines.append(
+                    f"     checks: {len(step.executor_checks)} evaluated by the executor, "
+                    f"{len(step.dbt_checks)} run by dbt{by_dbt}"
+                )
         return "\n".join(lines)
 
 
@@ -79,7 +93,20 @@ def build_plan(graph: AssetGraph, keys: Iterable[str], selection: str) -> Plan:
         steps.append(Step("raw", "raw", tuple(by_kind["raw"])))
     if "duckdb" in by_kind:
         models = tuple(by_kind["duckdb"])
-        steps.append(Step("dbt duckdb", "dbt", models, "duckdb", models))
+        checks = [check for key in models for check in graph.assets[key].checks]
+        by_dbt = tuple(c.name for c in checks if not c.runs_in_executor)
+        steps.append(
+            Step(
+                "dbt duckdb",
+                "dbt",
+                models,
+                "duckdb",
+                models + by_dbt,
+                indirect_selection="empty",
+                executor_checks=tuple(c.name for c in checks if c.runs_in_executor),
+                dbt_checks=by_dbt,
+            )
+        )
     if "postgres" in by_kind:
         marts = tuple(by_kind["postgres"])
         sources = graph.order(
