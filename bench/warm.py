@@ -7,15 +7,19 @@ In one run, with several repeats each, it times:
   warm '*'      materialize everything through the warm executor (request -> idle line)
   warm dim      materialize `dim_batch` alone through the warm executor
 and prints medians, ratios and the warm executor's resident memory when idle, after 1 run
-and after N more runs of dim_batch. Targets: warm '*' <= 1.4x floor and >= 3x faster than
-dbt build; warm dim < 0.5 s; RSS growth over the loop of a few MB.
+and after N more runs of dim_batch. Then the TUI itself (a child process running the real app
+headless, as `run_test` does) with its own warm executor: the resident memory of both, idle
+and after 1 and N runs of dim_batch started through the app. Targets: warm '*' <= 1.4x
+floor and >= 3x faster than dbt build; warm dim < 0.5 s; RSS growth over the loop of a few MB.
 
-    .venv/bin/python bench/warm.py [--repeats 5] [--loop 100] [--batches 20 --hours 24 --hz 1]
+    .venv/bin/python bench/warm.py [--repeats 5] [--loop 100] [--tui-loop 100]
+                                   [--batches 20 --hours 24 --hz 1]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -29,6 +33,49 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lakehouse_tui.tui.runner import EXIT_OK, RunRequest, WarmClient, rss_kib
 from materialize import BIN, compiled_sql, floor_once, plain_dbt_build, timed
+
+TUI_MEMORY = r"""
+import asyncio, json, os, sys
+from lakehouse_tui import config
+from lakehouse_tui.tui.app import create_app
+from lakehouse_tui.tui.runner import RunRequest, rss_kib
+
+async def main(runs):
+    app = create_app(config.load(None), warm_runs=True)
+    rss = {}
+    async with app.run_test(size=(160, 48)) as pilot:
+        while app.warm is None:
+            await pilot.pause(0.05)
+        assert await asyncio.to_thread(app.warm.wait_ready, 180)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        def sample(label):
+            tui, warm = rss_kib(os.getpid()), rss_kib(app.warm.pid)
+            rss[label] = {"tui": tui, "warm": warm}
+        sample("idle")
+        for index in range(runs):
+            app.start_run(RunRequest(selection="dim_batch"))
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if app.child is not None or app.query_one("#run-panel").outcome != "succeeded":
+                sys.exit(f"run {index + 1} through the TUI did not succeed")
+            if index + 1 in (1, 10, runs):
+                sample(f"after {index + 1} runs")
+    print(json.dumps(rss))
+
+asyncio.run(main(int(sys.argv[1])))
+"""
+
+
+def tui_memory(runs: int, env: dict[str, str]) -> dict[str, dict[str, int]]:
+    """RSS (KiB) of the TUI process and its warm executor, idle and after runs through it."""
+    result = subprocess.run(
+        [sys.executable, "-c", TUI_MEMORY, str(runs)], env=env, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        sys.exit(f"the TUI memory run failed:\n{result.stderr[-2000:]}")
+    memory: dict[str, dict[str, int]] = json.loads(result.stdout.splitlines()[-1])
+    return memory
 
 
 def test_sql(target: Path) -> list[str]:
@@ -74,6 +121,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--loop", type=int, default=100, help="dim_batch runs for the RSS loop")
+    parser.add_argument("--tui-loop", type=int, default=100, help="dim_batch runs via the TUI")
     parser.add_argument("--batches", type=int, default=20)
     parser.add_argument("--hours", type=float, default=24.0)
     parser.add_argument("--hz", type=float, default=1.0)
@@ -134,6 +182,7 @@ def main() -> None:
             rss[f"after {runs_before_loop + 10} runs"] = rss_kib(pid)
     rss[f"after {runs_before_loop + args.loop} runs"] = rss_kib(pid)
     client.close()
+    tui_rss = tui_memory(args.tui_loop, env) if args.tui_loop else {}
 
     medians = {name: statistics.median(values) for name, values in results.items()}
     print(f"load average before: {load_before}; after: {os.getloadavg()[0]:.2f}")
@@ -156,6 +205,12 @@ def main() -> None:
             f"min {min(loop):.3f} s, max {max(loop):.3f} s"
         )
     print("  warm executor RSS: " + "; ".join(f"{k} {mib(v)}" for k, v in rss.items()))
+    for label, sizes in tui_rss.items():
+        total = sizes["tui"] + sizes["warm"]
+        print(
+            f"  TUI + warm executor, {label:<15} {mib(total)} "
+            f"(TUI {mib(sizes['tui'])}, executor {mib(sizes['warm'])})"
+        )
 
 
 if __name__ == "__main__":
