@@ -17,7 +17,7 @@ from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Header, Input, Static, TabbedContent, Tree
+from textual.widgets import Header, Input, Static, TabbedContent, Tree
 from textual.worker import Worker, WorkerState
 
 from lakehouse_tui.config import Config
@@ -53,6 +53,7 @@ from lakehouse_tui.tui.screens.runs import RunsScreen
 from lakehouse_tui.tui.screens.schedule import ScheduleScreen
 from lakehouse_tui.tui.widgets.asset_detail import AssetDetail
 from lakehouse_tui.tui.widgets.asset_tree import AssetTree
+from lakehouse_tui.tui.widgets.footer import AppFooter
 from lakehouse_tui.tui.widgets.run_panel import RunPanel
 
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ class LakehouseApp(App[int]):
                 yield AssetTree(clock=self.clock, id="tree")
             yield AssetDetail(clock=self.clock, id="detail")
         yield RunPanel(clock=self.clock, id="run-panel", classes="-hidden")
-        yield Footer(compact=True)
+        yield AppFooter(compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = str(self.config.path) if self.config.path else "default config"

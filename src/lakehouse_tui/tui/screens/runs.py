@@ -14,11 +14,12 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, RichLog, Static
+from textual.widgets import DataTable, RichLog, Static
 
 from lakehouse_tui.core.store import LogLine, RunAsset, RunRecord
 from lakehouse_tui.tui import format as fmt
 from lakehouse_tui.tui.keys import RUNS_BINDINGS
+from lakehouse_tui.tui.widgets.footer import AppFooter
 
 if TYPE_CHECKING:
     from lakehouse_tui.core.workspace import Workspace
@@ -102,7 +103,7 @@ class RunsScreen(Screen[None]):
                 with VerticalScroll(id="run-timeline-scroll"):
                     yield Static("", id="run-timeline")
                 yield RichLog(id="run-logs", wrap=False, markup=False, highlight=False)
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#runs-table", DataTable)

@@ -17,9 +17,10 @@ from textual.binding import BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from lakehouse_tui.tui.keys import SCHEDULE_BINDINGS
+from lakehouse_tui.tui.widgets.footer import AppFooter
 
 
 def schedule_command(config_path: Path | None, action: str) -> tuple[int, str]:
@@ -55,7 +56,7 @@ class ScheduleScreen(ModalScreen[None]):
             with VerticalScroll():
                 yield Static("reading the timer's status…", id="schedule-status", markup=False)
             yield Static("", id="schedule-result", markup=False)
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self.action_run("status")
