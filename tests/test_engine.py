@@ -117,6 +117,15 @@ def test_full_run_and_status_json(built_lake: Lake) -> None:
     assets = built_lake.run_assets(run["id"])
     assert set(assets) == set(ALL_KEYS)
     assert {a["status"] for a in assets.values()} == {"materialized"}
+    # Each asset's span in the run history is its own work, not the wait for the others.
+    durations = {
+        row["asset_key"]: json.loads(row["metadata_json"])["duration"]
+        for row in built_lake.store_rows(
+            "select asset_key, metadata_json from materializations where run_id = ?", (run["id"],)
+        )
+    }
+    for key, asset in assets.items():
+        assert asset["ended_at"] - asset["started_at"] == pytest.approx(durations[key], abs=0.002)
     counts = built_lake.table_counts()
     status = built_lake.status()
     assert list(status) == ["raw_bioreactor_data", *DBT_ORDER]

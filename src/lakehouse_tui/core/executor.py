@@ -160,7 +160,12 @@ class Executor:
         self.data_versions[key] = materialization.data_version
         outcome.metadata = metadata
         outcome.status = MATERIALIZED
-        self.store.set_asset_status(self.run_id, key, MATERIALIZED)
+        ended = (
+            outcome.started + outcome.duration
+            if outcome.started is not None and outcome.duration is not None
+            else None
+        )  # the run history's timeline shows when the asset finished, not when it was recorded
+        self.store.set_asset_status(self.run_id, key, MATERIALIZED, ended_at=ended)
         self.emit(
             "asset_materialized", step=outcome.step, asset=key, status=MATERIALIZED, data=metadata
         )

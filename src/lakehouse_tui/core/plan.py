@@ -73,10 +73,9 @@ class Plan:
             if step.kind != "publish":
                 lines.append(f"     assets: {', '.join(step.assets)}")
             if step.executor_checks:
-                by_dbt = f" ({', '.join(step.dbt_checks)})" if step.dbt_checks else ""
                 lines.append(
                     f"     checks: {len(step.executor_checks)} evaluated by the executor, "
-                    f"{len(step.dbt_checks)} run by dbt{by_dbt}"
+                    f"{len(step.dbt_checks)} by dbt (in the --select)"
                 )
         return "\n".join(lines)
 

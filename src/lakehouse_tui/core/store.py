@@ -340,8 +340,16 @@ class RunStore:
             )
 
     def set_asset_status(
-        self, run_id: str, asset_key: str, status: str, message: str | None = None
+        self,
+        run_id: str,
+        asset_key: str,
+        status: str,
+        message: str | None = None,
+        *,
+        ended_at: float | None = None,
     ) -> None:
+        """`ended_at` when the asset finished earlier than now (dbt reports a model built
+        before its metadata is recorded)."""
         now = time.time()
         with self._transaction() as db:
             if status == "running":
@@ -354,7 +362,7 @@ class RunStore:
                 db.execute(
                     "update run_assets set status = ?, ended_at = ?, message = ?, "
                     "started_at = coalesce(started_at, ?) where run_id = ? and asset_key = ?",
-                    (status, now, message, now, run_id, asset_key),
+                    (status, ended_at or now, message, now, run_id, asset_key),
                 )
 
     def add_event(
