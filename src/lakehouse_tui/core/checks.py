@@ -17,6 +17,7 @@ Which tests qualify is `Check.runs_in_executor`; the others still run as dbt nod
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -113,7 +114,7 @@ def load(setup: DbtSetup, key: str) -> dict[str, CheckSql] | None:
 def save(setup: DbtSetup, key: str, checks: Iterable[CheckSql]) -> None:
     data = {"key": key, "checks": {c.unique_id: asdict(c) for c in checks}}
     path = setup.target_path / CACHE_FILE
-    temporary = path.with_suffix(".tmp")
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")  # two processes may compile at once
     temporary.write_text(json.dumps(data), encoding="utf-8")
     temporary.replace(path)  # a reader never sees half a file
 

@@ -106,7 +106,8 @@ class LakehouseApp(App[int]):
         self.warm: WarmClient | None = None
         self.own_run_id: str | None = None
         self.external_run_id: str | None = None
-        self.external_after = 0
+        self.external_after = 0  # last store event id the poller read
+        self.external_applied = 0  # last store event id shown (ids only grow, across runs)
         self.log_run_id: str | None = None
         self.log_seen = 0
         self.quit_armed = False
@@ -182,14 +183,9 @@ class LakehouseApp(App[int]):
             self.post_message(StateLoaded(data.load_state(workspace)))
         run_id = self.external_run_id
         if run_id is not None:
-            for row in workspace.store.events(run_id, self.external_after):
-                self.external_after = max(self.external_after, int(row["id"]))
-                event = _store_event(row)
-                if event["event"] == "run_finished":  # the store keeps the status on the run
-                    run = workspace.store.get_run(run_id)
-                    event["status"] = run.status if run else "finished"
-                    event["message"] = run.message if run else None
-                self.post_message(RunEventReceived(event, external=True))
+            for message in external_events(workspace, run_id, self.external_after):
+                self.external_after = max(self.external_after, message.row_id)
+                self.post_message(message)
 
     @work(thread=True, exclusive=True, group="run-logs")
     def poll_run_logs(self) -> None:
@@ -302,10 +298,16 @@ class LakehouseApp(App[int]):
                 self.notify(f"A {running.trigger} run started: {running.selection}")
                 self.poll_store()
         elif running is None and self.external_run_id is not None:
-            run = self.workspace.store.get_run(self.external_run_id) if self.workspace else None
+            run_id = self.external_run_id
+            if self.workspace is not None:
+                # The poller may not have delivered the run's last events yet: apply them
+                # before finishing, so the panel never shows a run done with assets missing.
+                for message in external_events(self.workspace, run_id, self.external_applied):
+                    self.on_run_event_received(message)
+                run = self.workspace.store.get_run(run_id)
+                if run is not None:
+                    panel.finish(run.status, run.message or "", run.duration)
             self.external_run_id = None
-            if run is not None:
-                panel.finish(run.status, run.message or "", run.duration)
             self.query_one("#tree", AssetTree).clear_overrides()
 
     def poll_logs_if_running(self) -> None:
@@ -333,6 +335,10 @@ class LakehouseApp(App[int]):
             self.query_one("#detail", AssetDetail).show_preview(message.preview)
 
     def on_run_event_received(self, message: RunEventReceived) -> None:
+        if message.external:
+            if message.row_id <= self.external_applied:
+                return  # already applied when the run was seen to finish
+            self.external_applied = message.row_id
         event = message.event
         if event.get("event") == "run_started" and not message.external:
             self.own_run_id = str(event.get("run_id"))
@@ -685,6 +691,19 @@ def fmt_records(count: int) -> str:
     if count < 1_000_000:
         return f"{count / 1000:.0f}k" if count >= 10_000 else f"{count / 1000:.1f}k"
     return f"{count / 1_000_000:.1f}M"
+
+
+def external_events(workspace: Any, run_id: str, after: int) -> list[RunEventReceived]:
+    """The store's events of a run started elsewhere, after event id `after`, as messages."""
+    messages = []
+    for row in workspace.store.events(run_id, after):
+        event = _store_event(row)
+        if event["event"] == "run_finished":  # the store keeps the status on the run
+            run = workspace.store.get_run(run_id)
+            event["status"] = run.status if run else "finished"
+            event["message"] = run.message if run else None
+        messages.append(RunEventReceived(event, external=True, row_id=int(row["id"])))
+    return messages
 
 
 def _store_event(row: dict[str, Any]) -> dict[str, Any]:

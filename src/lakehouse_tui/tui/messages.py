@@ -42,6 +42,7 @@ class RunEventReceived(Message):
 
     event: dict[str, Any]
     external: bool = False
+    row_id: int = 0  # the store's event id, for a run started elsewhere
 
 
 @dataclass
