@@ -419,3 +419,26 @@ async def test_airbyte_connections_sit_above_the_raw_data(lake: Lake, tmp_path: 
         tree.move_cursor(tree.nodes_by_key["raw_bioreactor_data"])
         await settle(pilot)
         assert tree.relation(airbyte[0]) == "up"
+
+
+async def test_relative_times_keep_counting_between_reloads(lake: Lake) -> None:
+    now = [time.time()]
+    app = make_app(clock=lambda: now[0], poll_interval=3600)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        tree = app.query_one("#tree", AssetTree)
+        tree.move_cursor(tree.nodes_by_key["dim_batch"])
+        await settle(pilot)
+        overview = app.query_one("#overview-body", Static)
+
+        def shown() -> str:
+            console = Console(record=True, width=120, color_system=None, file=io.StringIO())
+            console.print(overview.content)
+            return console.export_text()
+
+        assert "s ago (" in shown()  # seconds since the lake was built
+        now[0] += 7200  # two hours later, with no new run to reload anything
+        app.refresh_ages()
+        await pilot.pause()
+        assert "2h ago (" in shown()
+        assert "2h" in tree.nodes_by_key["dim_batch"].label.plain

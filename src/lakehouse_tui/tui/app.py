@@ -265,7 +265,7 @@ class LakehouseApp(App[int]):
             self.notify(problem, title="Airbyte", severity="warning", timeout=10)
         self.set_interval(self.poll_interval, self.poll_store, name="poll-store")
         self.set_interval(min(self.poll_interval, 0.5), self.poll_logs_if_running, name="poll-logs")
-        self.set_interval(30, tree.refresh_labels, name="ages")  # ages ("3m") keep counting
+        self.set_interval(30, self.refresh_ages, name="ages")
         if self.warm_runs and self.warm is None:
             self.warm = WarmClient(self.config.path, on_problem=self.warm_problem)
             self.warm.start()  # in the background: readiness is reported by its own thread
@@ -309,6 +309,11 @@ class LakehouseApp(App[int]):
                     panel.finish(run.status, run.message or "", run.duration)
             self.external_run_id = None
             self.query_one("#tree", AssetTree).clear_overrides()
+
+    def refresh_ages(self) -> None:
+        """Relative times ("3m", "5m ago") keep counting between store reloads."""
+        self.query_one("#tree", AssetTree).refresh_labels()
+        self.query_one("#detail", AssetDetail).refresh_ages()
 
     def poll_logs_if_running(self) -> None:
         if self.query_one("#run-panel", RunPanel).running:

@@ -107,6 +107,10 @@ class AssetDetail(Vertical):
         if self.details is None or self.details.asset is None or not self.details.asset.relation:
             self.show_preview_message("No table to preview for this asset.")
 
+    def refresh_ages(self) -> None:
+        if self.details is not None:
+            self.query_one("#overview-body", Static).update(self.overview())
+
     def overview(self) -> RenderableType:
         d = self.details
         assert d is not None
