@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
 from lakehouse_tui import config as config_module
@@ -40,6 +41,14 @@ def make_app(**options: object) -> LakehouseApp:
     return create_app(config_module.load(None), **options)  # type: ignore[arg-type]
 
 
+async def select_asset(pilot: Pilot[object], app: LakehouseApp, key: str) -> AssetTree:
+    """Put the tree's cursor on an asset and wait for its details."""
+    tree = app.query_one("#tree", AssetTree)
+    tree.move_cursor(tree.nodes_by_key[key])
+    await settle(pilot)
+    return tree
+
+
 async def test_tree_shows_lineage_with_statuses(lake: Lake) -> None:
     app = make_app(clock=lambda: FIXED_NOW)
     async with app.run_test(size=(160, 48)) as pilot:
@@ -63,9 +72,7 @@ async def test_selecting_marks_upstream_and_downstream(lake: Lake) -> None:
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
-        tree = app.query_one("#tree", AssetTree)
-        tree.move_cursor(tree.nodes_by_key["stg_bioreactor"])
-        await settle(pilot)
+        tree = await select_asset(pilot, app, "stg_bioreactor")
         assert app.selected_key == "stg_bioreactor"
         assert tree.relation("raw_bioreactor_data") == "up"
         assert tree.relation("dim_batch") == "down"
@@ -93,9 +100,7 @@ async def test_detail_tabs_show_history_checks_logs_and_preview(lake: Lake) -> N
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
-        tree = app.query_one("#tree", AssetTree)
-        tree.move_cursor(tree.nodes_by_key["dim_batch"])
-        await settle(pilot)
+        await select_asset(pilot, app, "dim_batch")
         detail = app.query_one("#detail", AssetDetail)
         for tab in ("definition", "history", "checks", "logs"):
             await pilot.press(
@@ -119,9 +124,7 @@ async def test_materialize_selected_runs_child_and_records_run(lake: Lake) -> No
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
-        tree = app.query_one("#tree", AssetTree)
-        tree.move_cursor(tree.nodes_by_key["stg_bioreactor"])
-        await settle(pilot)
+        await select_asset(pilot, app, "stg_bioreactor")
         await pilot.press("m")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmRun)
@@ -149,9 +152,7 @@ async def test_upstream_downstream_all_stale_plans(lake: Lake) -> None:
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
-        tree = app.query_one("#tree", AssetTree)
-        tree.move_cursor(tree.nodes_by_key["dim_batch"])
-        await settle(pilot)
+        await select_asset(pilot, app, "dim_batch")
         expected = {
             "u": "Plan for '+dim_batch'",
             "d": "Plan for 'dim_batch+'",
@@ -379,9 +380,7 @@ async def test_preview_says_when_a_run_holds_the_warehouse(lake: Lake) -> None:
         app = make_app()
         async with app.run_test(size=(160, 48)) as pilot:
             await settle(pilot)
-            tree = app.query_one("#tree", AssetTree)
-            tree.move_cursor(tree.nodes_by_key["dim_batch"])
-            await settle(pilot)
+            await select_asset(pilot, app, "dim_batch")
             await pilot.press("6")
             await settle(pilot)
             status = str(app.query_one("#preview-status", Static).render())
@@ -426,9 +425,7 @@ async def test_relative_times_keep_counting_between_reloads(lake: Lake) -> None:
     app = make_app(clock=lambda: now[0], poll_interval=3600)
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
-        tree = app.query_one("#tree", AssetTree)
-        tree.move_cursor(tree.nodes_by_key["dim_batch"])
-        await settle(pilot)
+        tree = await select_asset(pilot, app, "dim_batch")
         overview = app.query_one("#overview-body", Static)
 
         def shown() -> str:
