@@ -6,6 +6,7 @@ Real DuckDB databases, real dbt compiles and runs, real second processes holding
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -196,3 +197,52 @@ def test_the_lock_probe_sees_another_process_holding_the_warehouse(
     warehouse.wait_until_writable(path)
     # The probe left no lock behind: DuckDB opens the file for writing.
     duckdb.connect(str(path)).close()
+
+
+UNIT_TEST = """
+unit_tests:
+  - name: dim_batch_spans_the_batch
+    model: dim_batch
+    given:
+      - input: ref('stg_bioreactor')
+        rows:
+          - {{batch_id: B1, equipment_id: E1, site: S1, ts: "2026-01-01 00:00:00", tag: ph}}
+          - {{batch_id: B1, equipment_id: E1, site: S1, ts: "2026-01-01 02:00:00", tag: ph}}
+    expect:
+      rows:
+        - {{batch_id: B1, record_count: {count}}}
+"""
+
+
+@pytest.mark.parametrize("count", [2, 3], ids=["passing", "failing"])
+def test_dbt_unit_tests_still_run_before_their_model(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, count: int
+) -> None:
+    """`--indirect-selection empty` leaves unit tests out; the plan names them instead."""
+    from lakehouse_tui import paths
+
+    project = tmp_path / "dbt"
+    shutil.copytree(paths.dbt_project_dir(), project)
+    (project / "models" / "curated" / "_unit_tests.yml").write_text(
+        UNIT_TEST.format(count=count), encoding="utf-8"
+    )
+    monkeypatch.setattr(paths, "dbt_project_dir", lambda: project)
+    lake.demo()
+    plan = lake.cli("--dry-run", "--materialize", "dim_batch")
+    assert "--select dim_batch dim_batch_spans_the_batch --indirect-selection empty" in plan.out
+    result = lake.cli("--materialize", "*")  # unit tests need their inputs to exist
+    run = lake.last_run()
+    assets = lake.run_assets(run["id"])
+    if count == 2:  # right: dbt ran it, then the model
+        assert result.code == 0, result.err
+        assert assets["dim_batch"]["status"] == "materialized"
+    else:  # wrong: dbt skipped the model and what reads it
+        assert result.code == 1
+        assert assets["dim_batch"]["status"] == "skipped"
+        assert assets["mart_bioreactor_overview"]["status"] == "skipped"
+    logs = [
+        r["message"]
+        for r in lake.store_rows("select message from logs where run_id = ?", (run["id"],))
+    ]
+    verdict = "PASS" if count == 2 else "FAIL"
+    assert any("dim_batch_spans_the_batch" in line and verdict in line for line in logs), logs

@@ -68,6 +68,7 @@ class Asset:
     path: str | None = None
     code_version: str | None = None
     checks: tuple[Check, ...] = ()
+    unit_tests: tuple[str, ...] = ()  # dbt unit tests of the model, by name; dbt runs them
     group_asset: str | None = None  # the seed group asset this model belongs to
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -194,6 +195,15 @@ def _checks(manifest: dict[str, Any], key_of: dict[str, str]) -> dict[str, list[
     return checks
 
 
+def _unit_tests(manifest: dict[str, Any], key_of: dict[str, str]) -> dict[str, list[str]]:
+    tests: dict[str, list[str]] = {}
+    for node in manifest.get("unit_tests", {}).values():
+        for parent in node.get("depends_on", {}).get("nodes", []):
+            if parent in key_of:
+                tests.setdefault(key_of[parent], []).append(str(node["name"]))
+    return tests
+
+
 def dbt_assets(manifest: dict[str, Any], translator: DbtTranslator) -> list[Asset]:
     """Every dbt model as an asset; models that read raw files depend on the raw asset."""
     models = {
@@ -203,6 +213,7 @@ def dbt_assets(manifest: dict[str, Any], translator: DbtTranslator) -> list[Asse
     }
     key_of = {uid: translator.asset_key(node) for uid, node in models.items()}
     checks = _checks(manifest, key_of)
+    unit_tests = _unit_tests(manifest, key_of)
     assets = []
     for uid, node in models.items():
         deps = tuple(key_of[d] for d in node.get("depends_on", {}).get("nodes", []) if d in key_of)
@@ -234,6 +245,7 @@ def dbt_assets(manifest: dict[str, Any], translator: DbtTranslator) -> list[Asse
                 path=node.get("original_file_path"),
                 code_version=translator.code_version(node),
                 checks=tuple(checks.get(key, [])),
+                unit_tests=tuple(unit_tests.get(key, [])),
                 group_asset=group.key if group else None,
             )
         )

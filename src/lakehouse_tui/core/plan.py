@@ -94,13 +94,15 @@ def build_plan(graph: AssetGraph, keys: Iterable[str], selection: str) -> Plan:
         models = tuple(by_kind["duckdb"])
         checks = [check for key in models for check in graph.assets[key].checks]
         by_dbt = tuple(c.name for c in checks if not c.runs_in_executor)
+        # Not picked up by --indirect-selection empty: named, so dbt runs them first.
+        unit_tests = tuple(name for key in models for name in graph.assets[key].unit_tests)
         steps.append(
             Step(
                 "dbt duckdb",
                 "dbt",
                 models,
                 "duckdb",
-                models + by_dbt,
+                models + by_dbt + unit_tests,
                 indirect_selection="empty",
                 executor_checks=tuple(c.name for c in checks if c.runs_in_executor),
                 dbt_checks=by_dbt,
