@@ -91,12 +91,36 @@ def warehouse_connection() -> Any | None:
     return getattr(environment, "conn", None) if environment is not None else None
 
 
+def _invoke(
+    setup: DbtSetup,
+    args: list[str],
+    *,
+    manifest: Any | None,
+    callbacks: Sequence[Callable[[Any], None]] = (),
+    before_release: Callable[[], None] | None = None,
+) -> Any:
+    """One dbtRunner invocation with our start-up shortcuts, the warehouse released after."""
+    setup.apply_env()
+    dbt_startup.install(setup.target_path.parent)
+    try:
+        # Skip writing run_results.json and re-serialising the manifest we passed in (a third
+        # of a second on every run): results reach us through the callbacks and the result.
+        result = dbtRunner(manifest=manifest, callbacks=list(callbacks)).invoke(
+            [*args, "--no-write-json"]
+        )
+        if before_release is not None:
+            before_release()
+    finally:
+        release_duckdb()
+        dbt_startup.save()
+    return result
+
+
 def compile_tests(setup: DbtSetup, manifest: Any) -> list[Any]:
     """`dbt compile` of every data test; the compiled test nodes (those that compiled).
 
     No warehouse access (no cache, no introspection): safe while another process writes.
     """
-    setup.apply_env()
     args = setup.args(
         "compile",
         "--select",
@@ -107,12 +131,7 @@ def compile_tests(setup: DbtSetup, manifest: Any) -> list[Any]:
         "--log-level",
         "none",
     )
-    dbt_startup.install(setup.target_path.parent)
-    try:
-        result = dbtRunner(manifest=manifest).invoke([*args, "--no-write-json"])
-    finally:
-        release_duckdb()
-        dbt_startup.save()
+    result = _invoke(setup, args, manifest=manifest)
     results: list[Any] = getattr(result.result, "results", None) or []
     return [
         r.node for r in results if r.status == "success" and getattr(r.node, "compiled_code", None)
@@ -156,22 +175,18 @@ def build(
             unique_id = node_info.unique_id if node_info is not None else None
             on_log(unique_id or None, level, message.info.msg)
 
-    setup.apply_env()
     args = setup.args("build", "--select", *select, "--log-level", "none", target=target)
     if indirect_selection is not None:
         args += ["--indirect-selection", indirect_selection]
-    # Events reach us through the callback: skip writing run_results.json and re-serialising
-    # the manifest we passed in (a third of a second on every run).
-    args += ["--log-level-file", "info", "--no-write-json"]
-    dbt_startup.install(setup.target_path.parent)
-    runner = dbtRunner(manifest=manifest, callbacks=[callback])
-    try:
-        result = runner.invoke(args)
+    args += ["--log-level-file", "info"]
+
+    def hand_over_warehouse() -> None:
         if before_release is not None:
             before_release(warehouse_connection() if target == "duckdb" else None)
-    finally:
-        release_duckdb()
-        dbt_startup.save()
+
+    result = _invoke(
+        setup, args, manifest=manifest, callbacks=[callback], before_release=hand_over_warehouse
+    )
     if isinstance(result.exception, KeyboardInterrupt):
         raise KeyboardInterrupt  # dbt caught our cancel; hand it back to the executor
     if result.exception is not None:

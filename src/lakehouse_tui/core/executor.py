@@ -261,11 +261,9 @@ class Executor:
         for key in step.assets if step.kind != "publish" else ():
             if self.outcomes[key].status != PENDING:
                 continue  # already settled, e.g. failed by the publish step
-            reason = next(
-                (self.blocking[up] for up in self.graph.upstream(key) if up in self.blocking), None
-            )
+            reason = self.blocked_by(key)
             if reason:
-                self.set_status(key, SKIPPED, f"upstream {reason}")
+                self.set_status(key, SKIPPED, reason)
             else:
                 runnable.append(key)
         if step.kind != "publish" and not runnable:
@@ -413,7 +411,8 @@ class Executor:
                     finished.add(key)
                 elif event.status == "skipped":
                     finished.add(key)
-                    self.set_status(key, SKIPPED, self.skip_reason(key, event.message))
+                    why = self.blocked_by(key) or event.message
+                    self.set_status(key, SKIPPED, why or "skipped by dbt: an upstream node failed")
                 else:
                     finished.add(key)
                     self.set_status(
@@ -429,11 +428,13 @@ class Executor:
                 self.store.add_logs(logs)
                 logs.clear()
 
+        def built() -> list[str]:
+            return [k for k in self.graph.order(keys) if self.outcomes[k].status == "built"]
+
         def collect_metadata(connection: Any | None) -> None:
             # dbt still has the warehouse open: read the new tables' metadata through it.
             if connection is not None:
-                built = [k for k in self.graph.order(keys) if self.outcomes[k].status == "built"]
-                metadata.update(self.warehouse_metadata(built, connection))
+                metadata.update(self.warehouse_metadata(built(), connection))
 
         if step.target == "duckdb":
             try:
@@ -462,19 +463,19 @@ class Executor:
         for unrun in own_checks.values():  # their model did not build, as dbt would skip them
             for check, _ in unrun:
                 self.record_check(check, "skipped", None, "")
-        built = [k for k in self.graph.order(keys) if self.outcomes[k].status == "built"]
-        if built and step.target == "postgres":
-            self.record_postgres_metadata(built)
-        elif built:
-            self.record_warehouse_metadata(built, metadata)
+        done = built()
+        if done and step.target == "postgres":
+            self.record_postgres_metadata(done)
+        elif done:
+            self.record_warehouse_metadata(done, metadata)
 
     def split_checks(
         self, step: Step, keys: list[str]
     ) -> tuple[dict[str, list[tuple[Check, CheckSql]]], list[str]]:
-        """The step's checks the executor evaluates itself, by model, and the names of those
-        dbt must run beyond the plan's selection (their SQL did not compile)."""
-        if step.target != "duckdb" or step.indirect_selection != "empty":
-            return {}, []  # dbt runs every test of the step as a node
+        """The plan's executor checks of these models with their compiled SQL, by model, and
+        the names of those dbt must run after all (their SQL did not compile)."""
+        if not step.executor_checks:
+            return {}, []
         from lakehouse_tui.core import checks, manifest
 
         compiled = checks.compiled(self.setup, self.dbt_manifest, manifest.manifest_key(self.setup))
@@ -482,8 +483,8 @@ class Executor:
         by_dbt: list[str] = []
         for key in keys:
             for check in self.graph.assets[key].checks:
-                if not check.runs_in_executor:
-                    continue  # in the plan's dbt selection already
+                if check.name not in step.executor_checks:
+                    continue  # dbt runs it: it is in the plan's --select
                 sql = compiled.get(check.unique_id)
                 if sql is None:
                     by_dbt.append(check.name)
@@ -498,18 +499,12 @@ class Executor:
         from lakehouse_tui.core import checks, dbt_run
 
         connection = dbt_run.warehouse_connection()
-        cursor = connection.cursor() if connection is not None else None
+        assert connection is not None, "dbt reported a model built with the warehouse closed"
+        cursor = connection.cursor()
         try:
-            results = [
-                (check, checks.evaluate(cursor, sql))
-                if cursor is not None
-                else (check, checks.CheckResult("error", None, "warehouse not open", 0.0))
-                for check, sql in own
-            ]
+            results = [(check, checks.evaluate(cursor, sql)) for check, sql in own]
         finally:
-            if cursor is not None:
-                cursor.close()
-        reason = None
+            cursor.close()
         with guard:
             lines = []
             for check, result in results:
@@ -520,18 +515,15 @@ class Executor:
                 lines.append(
                     (self.run_id, key, time.time(), level, f"check {check.name} {verdict}{detail}")
                 )
-                if reason is None and key in self.blocking:
-                    reason = self.blocking[key]
             self.store.add_logs(lines)
-        return reason
+            return self.blocking.get(key)  # set by record_check for a failed blocking check
 
-    def skip_reason(self, key: str, dbt_message: str) -> str:
+    def blocked_by(self, key: str) -> str | None:
+        """Why an upstream asset keeps this one from running, if one does."""
         reason = next(
             (self.blocking[up] for up in self.graph.upstream(key) if up in self.blocking), None
         )
-        if reason is not None:
-            return f"upstream {reason}"
-        return dbt_message or "skipped by dbt: an upstream node failed"
+        return f"upstream {reason}" if reason else None
 
     def warehouse_metadata(self, keys: list[str], connection: Any) -> dict[str, dict[str, Any]]:
         metadata = {k: m for k in keys if (m := self.unchanged_view_metadata(k)) is not None}
