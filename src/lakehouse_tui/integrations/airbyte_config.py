@@ -138,16 +138,6 @@ class ConfigApiClient(HttpAirbyteClient):
     def _post(self, path: str, body: dict[str, Any], where: str) -> httpx.Response:
         return self.transport.call("POST", path, where=where, json=body)
 
-    def _connection(self, item: dict[str, Any]) -> Connection:
-        return self.remember(
-            Connection(
-                id=str(item["connectionId"]),
-                name=str(item.get("name", "")),
-                status=str(item.get("status", "")),
-                workspace_id=str(item.get("workspaceId", self._workspace_id)),
-            )
-        )
-
     def _job(self, payload: Any) -> Job:
         # JobInfoRead: {"job": JobRead, "attempts": [{"attempt": AttemptRead, ...}]}
         attempts = [a["attempt"] for a in payload.get("attempts") or [] if "attempt" in a]
@@ -162,7 +152,9 @@ class ConfigApiClient(HttpAirbyteClient):
         where = "Airbyte connections"
         response = self._post("/connections/list", {"workspaceId": self._workspace_id}, where)
         payload = self.transport.json_of(response, where)
-        return [self._connection(item) for item in payload.get("connections") or []]
+        return [
+            self._connection(item, self._workspace_id) for item in payload.get("connections") or []
+        ]
 
     def get_connection(self, connection_id: str) -> Connection:
         where = self.label(connection_id)
@@ -171,7 +163,7 @@ class ConfigApiClient(HttpAirbyteClient):
             raise UnknownConnection(
                 f"{where} not found on the server; fix the id in [[airbyte.connections]]"
             )
-        return self._connection(self.transport.json_of(response, where))
+        return self._connection(self.transport.json_of(response, where), self._workspace_id)
 
     def _sync_request(self, connection_id: str) -> httpx.Response:
         body = {"connectionId": connection_id}

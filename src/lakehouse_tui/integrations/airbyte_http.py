@@ -20,6 +20,7 @@ from lakehouse_tui.integrations.airbyte import (
     AirbyteAuthError,
     AirbyteClient,
     AirbyteError,
+    Connection,
     Job,
     UnknownConnection,
     one_line,
@@ -251,6 +252,17 @@ class HttpAirbyteClient(AirbyteClient):
 
     def close(self) -> None:
         self.transport.close()
+
+    def _connection(self, item: dict[str, Any], workspace_id: str = "") -> Connection:
+        """A Connection from either API's connection object (the same field names)."""
+        return self.remember(
+            Connection(
+                id=str(item["connectionId"]),
+                name=str(item.get("name", "")),
+                status=str(item.get("status", "")),
+                workspace_id=str(item.get("workspaceId", workspace_id)),
+            )
+        )
 
     def start_sync(self, connection_id: str) -> Job:
         where = self.label(connection_id)

@@ -98,16 +98,6 @@ class PublicApiClient(HttpAirbyteClient):
 
     # --- API ----------------------------------------------------------------------------
 
-    def _connection(self, item: dict[str, Any]) -> Connection:
-        return self.remember(
-            Connection(
-                id=str(item["connectionId"]),
-                name=str(item.get("name", "")),
-                status=str(item.get("status", "")),
-                workspace_id=str(item.get("workspaceId", "")),
-            )
-        )
-
     def _job(self, payload: Any) -> Job:
         started = parse_time(payload.get("startTime"))
         status = str(payload["status"])
