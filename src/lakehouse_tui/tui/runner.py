@@ -56,18 +56,7 @@ class ChildRun:
     _stderr_thread: threading.Thread | None = None
 
     def start(self) -> None:
-        env = dict(os.environ)
-        env.setdefault("PYTHONUNBUFFERED", "1")
-        self.process = subprocess.Popen(
-            self.request.argv(self.config_path),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            bufsize=1,
-            env=env,
-            start_new_session=True,  # a Ctrl-C in the terminal must not reach the child
-        )
+        self.process = spawn(self.request.argv(self.config_path), stdin=subprocess.DEVNULL)
         self._stderr_thread = threading.Thread(target=self._read_stderr, daemon=True)
         self._stderr_thread.start()
 
@@ -127,6 +116,22 @@ class ChildRun:
 
 WARM_START_ATTEMPTS = 3  # consecutive start-up failures before giving up until asked again
 STDERR_KEEP = 200
+
+
+def spawn(argv: list[str], *, stdin: int) -> subprocess.Popen[str]:
+    """A runner child process: line-buffered text pipes for its events and errors."""
+    env = dict(os.environ)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return subprocess.Popen(
+        argv,
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+        env=env,
+        start_new_session=True,  # a Ctrl-C in the terminal must not reach the child
+    )
 
 
 def rss_kib(pid: int) -> int | None:
@@ -245,19 +250,8 @@ class WarmClient:
                 return
             self._ready.clear()
             self.got_ready = False
-            env = dict(os.environ)
-            env.setdefault("PYTHONUNBUFFERED", "1")
             try:
-                process = subprocess.Popen(
-                    self.argv(),
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                    bufsize=1,
-                    env=env,
-                    start_new_session=True,  # a Ctrl-C in the terminal must not reach it
-                )
+                process = spawn(self.argv(), stdin=subprocess.PIPE)
             except OSError as err:
                 self.last_error = f"cannot start the warm executor: {err}"
                 self._problem(self.last_error)
