@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
-from textual._styles_cache import StylesCache
 from textual.widgets import Footer
 
 
@@ -30,5 +27,9 @@ class AppFooter(Footer):
                 for node, callback in entries
                 if not (getattr(node, "_closing", False) or getattr(node, "_closed", False))
             ]
-        with contextlib.suppress(AttributeError):  # a later Textual may not have it
+        try:  # private to Textual: a later version may move it
+            from textual._styles_cache import StylesCache
+
             StylesCache.get_inner_outer.cache_clear()
+        except (ImportError, AttributeError):
+            pass
