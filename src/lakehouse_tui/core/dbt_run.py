@@ -6,6 +6,7 @@ dbt step is about to run.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,14 @@ class BlockDownstream(Exception):
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"{self.MARKER}: {reason}")
+
+
+class CallbackFailed(Exception):
+    """Raised on every NodeFinished after one of our callbacks failed, so that dbt stops
+    starting nodes downstream; the original failure is raised after dbt returned."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(f"lakehouse-tui: stopping dbt after an error: {cause}")
 
 
 def _node_event(kind: str, data: Any) -> NodeEvent:
@@ -102,6 +111,9 @@ def _invoke(
     """One dbtRunner invocation with our start-up shortcuts, the warehouse released after."""
     setup.apply_env()
     dbt_startup.install(setup.target_path.parent)
+    # dbt.log lives in the state dir: when that disk is full, logging would print a
+    # traceback per line to stderr. The run store's own failure says what happened.
+    report_logging_errors, logging.raiseExceptions = logging.raiseExceptions, False
     try:
         # Skip writing run_results.json and re-serialising the manifest we passed in (a third
         # of a second on every run): results reach us through the callbacks and the result.
@@ -111,6 +123,7 @@ def _invoke(
         if before_release is not None:
             before_release()
     finally:
+        logging.raiseExceptions = report_logging_errors
         release_duckdb()
         dbt_startup.save()
     return result
@@ -155,8 +168,29 @@ def build(
     the warehouse connection (or None) after dbt finished and before it is closed.
     """
     blocked = False
+    # An exception escaping a callback on NodeStart (or in dbt's result handler) kills the
+    # worker's result delivery and dbt's GraphQueue.join waits for ever, holding the run
+    # lock. So nothing escapes: the first failure is kept, dbt is made to wind down (every
+    # node from then on finishes as errored, so nothing downstream starts), and it is
+    # raised once dbt returned.
+    failure: Exception | None = None
 
     def callback(message: Any) -> None:
+        nonlocal failure
+        if failure is not None:
+            if message.info.name == "NodeFinished":
+                raise CallbackFailed(failure)  # dbt records the node errored, skips children
+            return
+        try:
+            handle(message)
+        except BlockDownstream:
+            raise
+        except Exception as err:  # kept, and raised after dbt returned
+            failure = err
+            if message.info.name == "NodeFinished":
+                raise CallbackFailed(err) from None
+
+    def handle(message: Any) -> None:
         nonlocal blocked
         name = message.info.name
         if name == "NodeStart":
@@ -187,6 +221,8 @@ def build(
     result = _invoke(
         setup, args, manifest=manifest, callbacks=[callback], before_release=hand_over_warehouse
     )
+    if failure is not None:
+        raise failure
     if isinstance(result.exception, KeyboardInterrupt):
         raise KeyboardInterrupt  # dbt caught our cancel; hand it back to the executor
     if result.exception is not None:

@@ -13,8 +13,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from lakehouse_tui import paths
+from lakehouse_tui import files, paths
 from lakehouse_tui.config import Config
+from lakehouse_tui.errors import LakehouseError
 
 PROFILE_NAME = "lakehouse"
 RAW_DIR_ENV = "LAKEHOUSE_TUI_RAW_DIR"
@@ -114,9 +115,17 @@ def prepare(config: Config) -> DbtSetup:
         log_path=root / "logs",
         env={RAW_DIR_ENV: str(config.lake.raw_dir)},
     )
-    setup.profiles_dir.mkdir(parents=True, exist_ok=True)
+    hint = "set XDG_STATE_HOME to a directory"
+    files.private_dir(config.state_dir, "state dir", hint)
+    files.tighten(config.state_dir)
+    files.private_dir(setup.profiles_dir, "state dir", hint)
     profile = setup.profiles_dir / "profiles.yml"
     text = render_profile(config)
     if not profile.exists() or profile.read_text(encoding="utf-8") != text:
-        profile.write_text(text, encoding="utf-8")
+        try:
+            profile.write_text(text, encoding="utf-8")
+        except OSError as err:
+            reason = files.describe(err)
+            raise LakehouseError(f"{files.short(profile)}: cannot write ({reason})") from None
+    files.tighten(profile)
     return setup
