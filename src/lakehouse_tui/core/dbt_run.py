@@ -7,6 +7,7 @@ dbt step is about to run.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -56,6 +57,26 @@ class CallbackFailed(Exception):
 
     def __init__(self, cause: Exception) -> None:
         super().__init__(f"lakehouse-tui: stopping dbt after an error: {cause}")
+
+
+# dbt's first line only says where ("Runtime Error in model stg_bioreactor (models/...)");
+# the engine's own words (Conversion Error, Out of Memory Error, IO Error) follow it.
+_WHERE = re.compile(r"^\w+ Error in \w+ \S+( \(.*\))?:?$")
+_SOURCE_POINTER = re.compile(r"^(LINE \d+:|\^+$)")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def cause_line(message: str) -> str:
+    """The line of a dbt error message that says what went wrong: the first line after
+    dbt's "<kind> Error in <node>" heading, else the first line. Empty for no message."""
+    lines = [line.strip() for line in _ANSI.sub("", message).splitlines() if line.strip()]
+    if not lines:
+        return ""
+    if _WHERE.match(lines[0]):
+        for line in lines[1:]:
+            if not _SOURCE_POINTER.match(line):
+                return line
+    return lines[0]
 
 
 def _node_event(kind: str, data: Any) -> NodeEvent:
@@ -226,6 +247,6 @@ def build(
     if isinstance(result.exception, KeyboardInterrupt):
         raise KeyboardInterrupt  # dbt caught our cancel; hand it back to the executor
     if result.exception is not None:
-        lines = str(result.exception).strip().splitlines()
-        return DbtOutcome(False, lines[0] if lines else type(result.exception).__name__)
+        cause = cause_line(str(result.exception))
+        return DbtOutcome(False, cause or type(result.exception).__name__)
     return DbtOutcome(bool(result.success), None)

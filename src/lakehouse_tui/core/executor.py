@@ -415,11 +415,7 @@ class Executor:
                     self.set_status(key, SKIPPED, why or "skipped by dbt: an upstream node failed")
                 else:
                     finished.add(key)
-                    self.set_status(
-                        key,
-                        FAILED,
-                        event.message.splitlines()[0] if event.message else event.status,
-                    )
+                    self.set_status(key, FAILED, dbt_run.cause_line(event.message) or event.status)
             elif event.unique_id in checks and event.kind == "finished":
                 self.record_check(
                     checks[event.unique_id], event.status, event.failures, event.message
