@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from lakehouse_tui.config import Config
-from lakehouse_tui.core import raw, versions, warehouse
+from lakehouse_tui.core import raw, versions, warehouse, warehouse_state
 from lakehouse_tui.core.assets import Check
 from lakehouse_tui.core.dbt_setup import DbtSetup
 from lakehouse_tui.core.graph import AssetGraph
@@ -431,6 +431,7 @@ class Executor:
             # dbt still has the warehouse open: read the new tables' metadata through it.
             if connection is not None:
                 metadata.update(self.warehouse_metadata(built(), connection))
+                warehouse_state.mark_built(connection, self.graph, built(), self.run_id)
 
         if step.target == "duckdb":
             try:

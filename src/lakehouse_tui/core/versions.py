@@ -45,15 +45,21 @@ def staleness(
     latest: Mapping[str, Materialization],
     raw_dir: Path,
     failed: Set[str] = frozenset(),
+    not_in_warehouse: Mapping[str, str] | None = None,
 ) -> dict[str, Staleness]:
-    """`failed`: assets whose latest attempt failed; they count as stale until they succeed."""
+    """`failed`: assets whose latest attempt failed; they count as stale until they succeed.
+    `not_in_warehouse`: why an asset's table is not the one recorded (warehouse_state)."""
     data_versions = current_data_versions(graph, latest, raw_dir)
+    not_in_warehouse = not_in_warehouse or {}
     result: dict[str, Staleness] = {}
     for key in graph.order():
         asset = graph.assets[key]
         last = latest.get(key)
         if key in failed:
             result[key] = Staleness(True, "last attempt failed")
+            continue
+        if key in not_in_warehouse:
+            result[key] = Staleness(True, not_in_warehouse[key])
             continue
         if asset.kind == "airbyte":
             # External sources change on their own schedule; a sync is always explicit.
