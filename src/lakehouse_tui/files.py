@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shlex
 import stat
 from pathlib import Path
 
@@ -94,8 +95,15 @@ def readable_by_others(path: Path) -> bool:
         return False
 
 
+def secrets_path() -> Path:
+    """The timer's secrets file: the systemd service reads it (`EnvironmentFile=`)."""
+    from lakehouse_tui import paths
+
+    return paths.config_dir() / "secrets.env"
+
+
 def secrets_warning(path: Path) -> str | None:
     """One line when the secrets file can be read by other users, else None."""
     if not readable_by_others(path):
         return None
-    return f"warning: {path} can be read by other users; run: chmod 600 {path}"
+    return f"{path} can be read by other users; run: chmod 600 {shlex.quote(str(path))}"

@@ -119,6 +119,8 @@ def prepare(config: Config) -> DbtSetup:
     files.private_dir(config.state_dir, "state dir", hint)
     files.tighten(config.state_dir)
     files.private_dir(setup.profiles_dir, "state dir", hint)
+    # dbt-duckdb creates the warehouse file but not its directory (the default data dir).
+    files.private_dir(config.lake.warehouse.parent, "warehouse dir", "check [lake] warehouse")
     profile = setup.profiles_dir / "profiles.yml"
     text = render_profile(config)
     if not profile.exists() or profile.read_text(encoding="utf-8") != text:
