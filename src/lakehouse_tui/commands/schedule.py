@@ -131,9 +131,9 @@ def _remove(kind: str, dry_run: bool) -> int:
 
 
 def _warnings(kind: str, job: TimerJob) -> list[str]:
-    from lakehouse_tui import files
+    from lakehouse_tui import filesystem
 
-    secrets = files.secrets_warning(files.secrets_path())
+    secrets = filesystem.secrets_warning(filesystem.secrets_path())
     return ([secrets] if secrets else []) + _scheduler_warnings(kind, job)
 
 

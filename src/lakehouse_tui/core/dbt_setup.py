@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from lakehouse_tui import files, paths
+from lakehouse_tui import filesystem, paths
 from lakehouse_tui.config import Config
 from lakehouse_tui.errors import LakehouseError
 
@@ -116,18 +116,18 @@ def prepare(config: Config) -> DbtSetup:
         env={RAW_DIR_ENV: str(config.lake.raw_dir)},
     )
     hint = "set XDG_STATE_HOME to a directory"
-    files.private_dir(config.state_dir, "state dir", hint)
-    files.tighten(config.state_dir)
-    files.private_dir(setup.profiles_dir, "state dir", hint)
+    filesystem.private_dir(config.state_dir, "state dir", hint)
+    filesystem.tighten(config.state_dir)
+    filesystem.private_dir(setup.profiles_dir, "state dir", hint)
     # dbt-duckdb creates the warehouse file but not its directory (the default data dir).
-    files.private_dir(config.lake.warehouse.parent, "warehouse dir", "check [lake] warehouse")
+    filesystem.private_dir(config.lake.warehouse.parent, "warehouse dir", "check [lake] warehouse")
     profile = setup.profiles_dir / "profiles.yml"
     text = render_profile(config)
     if not profile.exists() or profile.read_text(encoding="utf-8") != text:
         try:
             profile.write_text(text, encoding="utf-8")
         except OSError as err:
-            reason = files.describe(err)
-            raise LakehouseError(f"{files.short(profile)}: cannot write ({reason})") from None
-    files.tighten(profile)
+            reason = filesystem.describe(err)
+            raise LakehouseError(f"{filesystem.short(profile)}: cannot write ({reason})") from None
+    filesystem.tighten(profile)
     return setup

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 
 from lakehouse_tui.errors import LakehouseError, LockedError
-from lakehouse_tui.files import describe, private_dir, short, tighten
+from lakehouse_tui.filesystem import describe, private_dir, short, tighten
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lakehouse_tui import files
+from lakehouse_tui import filesystem
 from lakehouse_tui.core import lock
 from lakehouse_tui.core.raw import FileScan
 from lakehouse_tui.core.store_error import guard
@@ -210,7 +210,7 @@ class RunStore:
 
     def __init__(self, path: Path, *, lock_path: Path | None = None) -> None:
         self.path = path
-        files.private_dir(path.parent, "state dir", "set XDG_STATE_HOME to a directory")
+        filesystem.private_dir(path.parent, "state dir", "set XDG_STATE_HOME to a directory")
         # Executor callbacks arrive on dbt's worker threads: share one connection under a lock.
         self._lock = threading.RLock()
         with guard(path):
@@ -226,7 +226,7 @@ class RunStore:
                 self._db.close()
                 raise
         for own in (path.parent, path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-            files.tighten(own)  # logs and data values: for this user only
+            filesystem.tighten(own)  # logs and data values: for this user only
         self._migrate()
         self.mark_dead_runs_interrupted(lock_path or path.with_name("run.lock"))
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from lakehouse_tui.errors import StoreError
-from lakehouse_tui.files import short
+from lakehouse_tui.filesystem import short
 
 # Below this much free space an SQLite I/O error is taken to be the full disk it usually is.
 NEARLY_FULL = 1 << 20
