@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from engine_fixtures import Lake
 from lakehouse_tui.core import lock
+from lakehouse_tui.core.lock import LockHolder, RunLock
 from lakehouse_tui.schedule import systemd
-from test_checks import hold
 from test_schedule_systemd import make_job, verify
 
 
@@ -30,24 +32,23 @@ def test_the_service_has_a_start_timeout_that_systemd_accepts(
     assert result.returncode == 0 and result.stderr == "", result.stderr
 
 
-def test_a_run_longer_than_its_timeout_stops_itself_cancelled(lake: Lake) -> None:
+def test_a_run_stuck_longer_than_its_timeout_stops_itself(lake: Lake) -> None:
     lake.demo()
-    assert lake.cli("--materialize", "*").code == 0
-    before = len(lake.runs())
-    # A reader holds the warehouse: the run waits for it (up to 10 s) when the bound hits.
-    holder = hold(lake.warehouse, read_only=True)
-    try:
-        lake.env["LAKEHOUSE_TUI_RUN_TIMEOUT"] = "6"
-        child = lake.spawn("--materialize", "*")
-        _, err = child.communicate(timeout=120)
-    finally:
-        holder.communicate("")
+    # The test holds the run lock, so a `--wait` run is stuck for as long as it is held.
+    holder = LockHolder("test-holder", os.getpid(), "cli", time.time())
+    with RunLock(lake.lock_path, holder):
+        lake.env["LAKEHOUSE_TUI_RUN_TIMEOUT"] = "1"
+        child = lake.spawn("--materialize", "raw_bioreactor_data", "--wait")
+        try:
+            _, err = child.communicate(timeout=120)
+        finally:
+            if child.poll() is None:  # no bound: it would wait for ever
+                child.kill()
+                child.communicate()
+        assert lock.is_held(lake.lock_path)  # still ours: the child gave up, we did not
     assert child.returncode == 130, err
-    assert "Traceback" not in err
-    runs = lake.runs()
-    assert len(runs) == before + 1, err
-    assert runs[-1]["status"] == "cancelled"
-    assert not lock.is_held(lake.lock_path)
+    assert err.splitlines() == ["lakehouse-tui: interrupted"]
+    assert lake.runs() == []
 
 
 def test_a_bad_run_timeout_is_one_line(lake: Lake) -> None:
