@@ -184,10 +184,7 @@ def test_a_config_file_that_is_a_fifo(ran: Lake) -> None:
     fifo = ran.root / "config-fifo.toml"
     os.mkfifo(fifo)
     line = one_line(run(ran, "status", config=fifo), 2)  # returns: nobody writes the FIFO
-    assert line == (
-        f"lakehouse-tui: {fifo}: cannot read config file (not a regular file); "
-        "point --config at a TOML file"
-    )
+    assert line == f"lakehouse-tui: {fifo}: not a regular file; point --config at a TOML file"
 
 
 def test_an_unexpected_error_is_one_line_naming_debug(ran: Lake) -> None:
