@@ -13,7 +13,7 @@ from typing import Any
 from dbt.cli.main import dbtRunner
 
 from lakehouse_tui.core import dbt_startup
-from lakehouse_tui.core.dbt_setup import DbtSetup
+from lakehouse_tui.core.dbt_setup import DUCKDB_TARGET, DbtSetup
 
 LOG_LEVELS = ("info", "warn", "error")
 
@@ -116,7 +116,7 @@ def _invoke(
     return result
 
 
-def compile_tests(setup: DbtSetup, manifest: Any) -> list[Any]:
+def compile_tests(setup: DbtSetup, manifest: Any, target: str = DUCKDB_TARGET) -> list[Any]:
     """`dbt compile` of every data test; the compiled test nodes (those that compiled).
 
     No warehouse access (no cache, no introspection): safe while another process writes.
@@ -130,6 +130,7 @@ def compile_tests(setup: DbtSetup, manifest: Any) -> list[Any]:
         "--quiet",
         "--log-level",
         "none",
+        target=target,
     )
     result = _invoke(setup, args, manifest=manifest)
     results: list[Any] = getattr(result.result, "results", None) or []

@@ -18,6 +18,8 @@ from lakehouse_tui.config import Config
 
 PROFILE_NAME = "lakehouse"
 RAW_DIR_ENV = "LAKEHOUSE_TUI_RAW_DIR"
+PUBLISH_ENV = "LAKEHOUSE_TUI_PUBLISH"  # read by dbt/macros/audited_table.sql
+PUBLISH_AFTER_CHECKS = "after_checks"
 DUCKDB_TARGET = "duckdb"
 POSTGRES_TARGET = "postgres"
 DUCKDB_MARTS_SCHEMA = "marts"
@@ -112,7 +114,9 @@ def prepare(config: Config) -> DbtSetup:
         profiles_dir=root / "profiles",
         target_path=root / "target",
         log_path=root / "logs",
-        env={RAW_DIR_ENV: str(config.lake.raw_dir)},
+        # Tables are built aside and published by the executor after their checks
+        # (core.audit; dbt/macros/audited_table.sql). Plain `dbt build` publishes at once.
+        env={RAW_DIR_ENV: str(config.lake.raw_dir), PUBLISH_ENV: PUBLISH_AFTER_CHECKS},
     )
     setup.profiles_dir.mkdir(parents=True, exist_ok=True)
     profile = setup.profiles_dir / "profiles.yml"

@@ -107,6 +107,12 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
+    (
+        "003_check_failing_rows",
+        """
+        alter table check_results add column sample_json text;
+        """,
+    ),
 )
 
 
@@ -151,6 +157,31 @@ class CheckResult:
     severity: str
     failures: int | None
     message: str | None
+    sample: FailingRows | None = None
+
+
+@dataclass(frozen=True)
+class FailingRows:
+    """The first rows a failed or warning check found (like dbt's store_failures)."""
+
+    columns: list[str]
+    rows: list[list[Any]]
+
+    def to_json(self) -> str:
+        return json.dumps({"columns": self.columns, "rows": self.rows}, default=str)
+
+    @staticmethod
+    def from_json(text: str | None) -> FailingRows | None:
+        if not text:
+            return None
+        data = json.loads(text)
+        return FailingRows(list(data["columns"]), [list(row) for row in data["rows"]])
+
+
+def _check_result(row: sqlite3.Row) -> CheckResult:
+    fields = dict(row)
+    sample = FailingRows.from_json(fields.pop("sample_json", None))
+    return CheckResult(**fields, sample=sample)
 
 
 @dataclass(frozen=True)
@@ -172,6 +203,11 @@ class LogLine:
     ts: float
     level: str
     message: str
+
+
+CHECK_COLUMNS = (
+    "run_id, asset_key, check_name, ts, status, severity, failures, message, sample_json"
+)
 
 
 def _run(row: sqlite3.Row) -> RunRecord:
@@ -437,11 +473,22 @@ class RunStore:
         severity: str,
         failures: int | None,
         message: str | None,
+        sample: FailingRows | None = None,
     ) -> None:
         self._execute(
             "insert into check_results (run_id, asset_key, check_name, ts, status, severity, "
-            "failures, message) values (?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_id, asset_key, check_name, time.time(), status, severity, failures, message),
+            "failures, message, sample_json) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run_id,
+                asset_key,
+                check_name,
+                time.time(),
+                status,
+                severity,
+                failures,
+                message,
+                sample.to_json() if sample is not None else None,
+            ),
         )
 
     def add_logs(self, rows: Sequence[tuple[str, str | None, float, str, str]]) -> None:
@@ -520,22 +567,21 @@ class RunStore:
     def latest_check_results(self) -> dict[str, list[CheckResult]]:
         """Per asset, the latest result of each of its checks."""
         rows = self._execute(
-            "select run_id, asset_key, check_name, ts, status, severity, failures, message "
-            "from check_results where id in "
+            f"select {CHECK_COLUMNS} from check_results where id in "
             "(select max(id) from check_results group by asset_key, check_name) order by check_name"
         )
         result: dict[str, list[CheckResult]] = {}
         for row in rows:
-            result.setdefault(row["asset_key"], []).append(CheckResult(**dict(row)))
+            result.setdefault(row["asset_key"], []).append(_check_result(row))
         return result
 
     def check_history(self, asset_key: str, limit: int = 200) -> list[CheckResult]:
         rows = self._execute(
-            "select run_id, asset_key, check_name, ts, status, severity, failures, message "
-            "from check_results where asset_key = ? order by id desc limit ?",
+            f"select {CHECK_COLUMNS} from check_results where asset_key = ? "
+            "order by id desc limit ?",
             (asset_key, limit),
         )
-        return [CheckResult(**dict(row)) for row in rows]
+        return [_check_result(row) for row in rows]
 
     def last_asset_statuses(self) -> dict[str, RunAsset]:
         """Per asset, its entry in the most recent run that included it."""
