@@ -95,9 +95,7 @@ def _relation_type(session: Session, schema: str, table: str) -> str | None:
 
 
 def _rename(session: Session, kind: str, schema: str, old: str, new: str) -> None:
-    session.cursor.execute(
-        f"alter {kind} {quote(schema)}.{quote(old)} rename to {quote(new)}"
-    )
+    session.cursor.execute(f"alter {kind} {quote(schema)}.{quote(old)} rename to {quote(new)}")
 
 
 def _drop(session: Session, kind: str, schema: str, table: str) -> None:

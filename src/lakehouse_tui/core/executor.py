@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from lakehouse_tui.config import Config
-from lakehouse_tui.core import raw, versions, warehouse
+from lakehouse_tui.core import cancel, raw, versions, warehouse
 from lakehouse_tui.core.assets import Check
-from lakehouse_tui.core.dbt_setup import DbtSetup
+from lakehouse_tui.core.dbt_setup import PUBLISH_AFTER_CHECKS, PUBLISH_ENV, DbtSetup
 from lakehouse_tui.core.graph import AssetGraph
 from lakehouse_tui.core.lock import LockHolder, RunLock
 from lakehouse_tui.core.plan import Plan, Step
@@ -137,7 +137,12 @@ class Executor:
         elif outcome.started is not None and outcome.duration is None:
             outcome.duration = now - outcome.started
         self.store.set_asset_status(self.run_id, key, status, message or None)
-        event = {RUNNING: "asset_started", FAILED: "asset_failed", SKIPPED: "asset_skipped"}
+        event = {
+            RUNNING: "asset_started",
+            FAILED: "asset_failed",
+            SKIPPED: "asset_skipped",
+            CANCELLED: "asset_cancelled",
+        }
         if status in event:
             self.emit(
                 event[status], step=outcome.step, asset=key, status=status, message=message or None
@@ -197,6 +202,7 @@ class Executor:
         self.run_id = run_id
         self.plan = plan
         started = time.time()
+        cancel.reset()
         self.outcomes = {key: AssetOutcome(key, step) for key, step in plan.asset_steps()}
         self.store.start_run(
             self.run_id,
@@ -221,7 +227,7 @@ class Executor:
                 self.run_step(step)
         except KeyboardInterrupt:
             self.settle_unfinished(CANCELLED, "run cancelled")
-            return self.finish("cancelled", "cancelled by the user", started)
+            return self.finish("cancelled", cancel.reason(), started)
         except Exception as err:
             # Never leave the run "running": record why it stopped, then let the CLI
             # report it (LakehouseError as one line, anything else with --debug).
@@ -251,7 +257,7 @@ class Executor:
         """Give every asset that has no final status (pending, running, or built by dbt but
         not yet recorded) the given one."""
         for outcome in self.outcomes.values():
-            if outcome.status not in (MATERIALIZED, FAILED, SKIPPED):
+            if outcome.status not in (MATERIALIZED, FAILED, SKIPPED, CANCELLED):
                 self.set_status(outcome.key, status, message)
 
     def finish(self, status: str, message: str, started: float) -> RunOutcome:
@@ -383,10 +389,14 @@ class Executor:
         checks = {c.unique_id: c for k in keys for c in self.graph.assets[k].checks}
         own_checks, dbt_tests = self.split_checks(step, keys)
         # Tables are built aside and published by the executor after their checks.
-        audited = {k for k in keys if self.graph.assets[k].materialized == "table"}
+        audited = {
+            k
+            for k in keys
+            if self.graph.assets[k].materialized == "table"
+            and self.setup.env.get(PUBLISH_ENV) == PUBLISH_AFTER_CHECKS
+        }
         self.kept_versions = {
-            k: {c.name for c in self.graph.assets[k].checks if c.blocking}
-            & set(step.dbt_checks)
+            k: {c.name for c in self.graph.assets[k].checks if c.blocking} & set(step.dbt_checks)
             for k in audited
         }
         self.kept_versions = {k: names for k, names in self.kept_versions.items() if names}
@@ -436,6 +446,9 @@ class Executor:
                     finished.add(key)
                     why = self.blocked_by(key) or event.message
                     self.set_status(key, SKIPPED, why or "skipped by dbt: an upstream node failed")
+                elif cancel.requested():  # dbt interrupted it because we are cancelling
+                    finished.add(key)
+                    self.set_status(key, CANCELLED, "run cancelled")
                 else:
                     finished.add(key)
                     self.set_status(

@@ -12,7 +12,7 @@ import json
 from importlib import metadata
 from typing import Any
 
-from lakehouse_tui.core.dbt_setup import DUCKDB_TARGET, DbtSetup
+from lakehouse_tui.core.dbt_setup import DUCKDB_TARGET, PUBLISH_ENV, DbtSetup
 from lakehouse_tui.errors import LakehouseError
 
 FINGERPRINT_FILE = "lakehouse_tui_fingerprint.txt"
@@ -30,7 +30,9 @@ def project_fingerprint(setup: DbtSetup) -> str:
             digest.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     profile = setup.profiles_dir / "profiles.yml"
     digest.update(profile.read_bytes() if profile.exists() else b"")
-    digest.update(json.dumps(setup.env, sort_keys=True).encode())
+    # How tables are published is decided at run time, not when dbt parses.
+    parse_env = {k: v for k, v in setup.env.items() if k != PUBLISH_ENV}
+    digest.update(json.dumps(parse_env, sort_keys=True).encode())
     digest.update(str(setup.project_dir).encode())
     digest.update(metadata.version("dbt-core").encode())
     return digest.hexdigest()

@@ -583,6 +583,14 @@ class RunStore:
         )
         return [_check_result(row) for row in rows]
 
+    def assets_with_failed_blocking_checks(self, run_id: str) -> set[str]:
+        rows = self._execute(
+            "select distinct asset_key from check_results where run_id = ? "
+            "and severity = 'error' and status in ('fail', 'error')",
+            (run_id,),
+        )
+        return {row["asset_key"] for row in rows}
+
     def last_asset_statuses(self) -> dict[str, RunAsset]:
         """Per asset, its entry in the most recent run that included it."""
         rows = self._execute(

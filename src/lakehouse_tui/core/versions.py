@@ -20,7 +20,6 @@ from lakehouse_tui.core import raw
 from lakehouse_tui.core.graph import AssetGraph
 from lakehouse_tui.core.store import Materialization
 
-
 # An asset whose last attempt ended like this is stale, for this reason.
 UNFINISHED_REASON = {
     "failed": "last attempt failed",
