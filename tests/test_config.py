@@ -348,6 +348,8 @@ def test_valid_full_config_round_trips(xdg: dict[str, str], tmp_path: Path) -> N
         ('"runs.rerun_failed" = "F"\n', {"runs.rerun_failed": "F"}),
         # A dotted id written as a TOML dotted key, and a list of keys.
         ('tab.logs = "L"\nrefresh = "ctrl+r,f5"\n', {"tab.logs": "L", "refresh": "ctrl+r,f5"}),
+        # The names Textual knows keys by, for the characters people type.
+        ('help = "?"\nfilter = " / "\n', {"help": "question_mark", "filter": "slash"}),
     ],
 )
 def test_keymaps_that_are_fine(

@@ -71,3 +71,30 @@ def test_without_wait_a_held_lock_is_refused_at_once(tmp_path: Path) -> None:
             lock.acquire()
     assert not isinstance(info.value, LockWaitExpired)
     assert "run holding-run (pid " in str(info.value) and "--wait" in str(info.value)
+
+
+def test_the_lines_a_waiting_run_prints() -> None:
+    from lakehouse_tui.headless_run import RunOptions, wait_notice
+
+    holder = LockHolder("20261201-015900-abcdef", 4711, "tui", time.time())
+    who = holder.describe()
+    timer = RunOptions(
+        job="transform_dbt_models",
+        trigger="timer",
+        wait=True,
+        max_wait=7200.0,
+        max_wait_source="[schedule] max_wait",
+    )
+    assert wait_notice(WaitNotice(holder, 0.01, first=True), timer) == (
+        f"waiting for {who} to finish; giving up after 2h ([schedule] max_wait)"
+    )
+    assert wait_notice(WaitNotice(holder, 95.0, first=False), timer) == (
+        f"still waiting for {who} to finish: 1m so far, giving up after 2h ([schedule] max_wait)"
+    )
+    assert wait_notice(WaitNotice(holder, 95.0, first=False, done=True), timer) == (
+        f"{who} has finished; starting after waiting 1m"
+    )
+    forever = RunOptions(wait=True)
+    assert wait_notice(WaitNotice(None, 0.0, first=True), forever) == (
+        "waiting for another process to finish; no time limit"
+    )

@@ -287,6 +287,8 @@ def _keymap(raw: Mapping[str, Any], path: Path | None, locator: _Locator | None)
     for binding_id, key in flat.items():
         if not isinstance(key, str) or not key.strip():
             raise _fail(path, locator, "keymap", binding_id, 'expected a key like "ctrl+r"')
+    # Textual matches key names as given: "?" must reach it as "question_mark".
+    flat = {binding_id: ",".join(keymap.keys_of(key)) for binding_id, key in flat.items()}
     for binding_id, problem in keymap.problems(flat)[:1]:
         raise _fail(path, locator, "keymap", binding_id, problem)
     return flat

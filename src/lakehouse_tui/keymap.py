@@ -18,94 +18,77 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class KeySpec:
+    """One binding: its default key, id (also the action's name unless `action` is given),
+    footer label and help text."""
+
     key: str
-    action: str
-    description: str
     id: str
+    description: str
     tooltip: str = ""
     key_display: str | None = None
     show: bool = True
+    action: str = ""
+
+    @property
+    def action_name(self) -> str:
+        return self.action or self.id
 
 
 APP_KEYS: tuple[KeySpec, ...] = (
-    KeySpec("q", "quit", "Quit", "quit", "Quit (a running materialization is cancelled)"),
-    KeySpec("question_mark", "help", "Help", "help", "This list of keys", "?"),
-    KeySpec("slash", "filter", "Filter", "filter", "Filter the tree by name; escape clears", "/"),
+    KeySpec("q", "quit", "Quit", "Quit (a running materialization is cancelled)"),
+    KeySpec("question_mark", "help", "Help", "This list of keys", "?"),
+    KeySpec("slash", "filter", "Filter", "Filter the tree by name; escape clears", "/"),
     KeySpec(
         "m",
         "materialize_selected",
         "Materialize",
-        "materialize_selected",
         "Materialize the selected asset (a group: all its models)",
     ),
     KeySpec(
         "u",
         "materialize_upstream",
         "+up",
-        "materialize_upstream",
         "Materialize the selected asset with everything upstream",
     ),
     KeySpec(
         "d",
         "materialize_downstream",
         "+down",
-        "materialize_downstream",
         "Materialize the selected asset with everything downstream",
     ),
-    KeySpec("a", "materialize_all", "All", "materialize_all", "Materialize every asset"),
+    KeySpec("a", "materialize_all", "All", "Materialize every asset"),
+    KeySpec("s", "materialize_stale", "Stale", "Materialize only stale assets"),
     KeySpec(
-        "s", "materialize_stale", "Stale", "materialize_stale", "Materialize only stale assets"
+        "c", "cancel_run", "Cancel", "Cancel the running materialization (SIGTERM to the runner)"
     ),
-    KeySpec(
-        "c",
-        "cancel_run",
-        "Cancel",
-        "cancel_run",
-        "Cancel the running materialization (SIGTERM to the runner)",
-    ),
-    KeySpec("r", "show_runs", "Runs", "show_runs", "Run history: every run, its timeline and logs"),
-    KeySpec(
-        "y", "sync", "Sync", "sync", "Airbyte: sync the selected connection, or every connection"
-    ),
-    KeySpec(
-        "t",
-        "show_schedule",
-        "Schedule",
-        "show_schedule",
-        "The nightly OS timer: status, install, remove",
-    ),
-    KeySpec(
-        "g", "generate_data", "Sample data", "generate_data", "Generate sample raw data", show=False
-    ),
-    KeySpec(
-        "ctrl+r", "refresh", "Refresh", "refresh", "Re-read statuses from the run store", show=False
-    ),
-    KeySpec(
-        "l",
-        "toggle_run_panel",
-        "Run log",
-        "toggle_run_panel",
-        "Show or hide the run panel",
-        show=False,
-    ),
+    KeySpec("r", "show_runs", "Runs", "Run history: every run, its timeline and logs"),
+    KeySpec("y", "sync", "Sync", "Airbyte: sync the selected connection, or every connection"),
+    KeySpec("t", "show_schedule", "Schedule", "The nightly OS timer: status, install, remove"),
+    KeySpec("g", "generate_data", "Sample data", "Generate sample raw data", show=False),
+    KeySpec("ctrl+r", "refresh", "Refresh", "Re-read statuses from the run store", show=False),
+    KeySpec("l", "toggle_run_panel", "Run log", "Show or hide the run panel", show=False),
 )
 
 RUNS_KEYS: tuple[KeySpec, ...] = (
-    KeySpec("escape", "close", "Back", "runs.close", "Back to the assets"),
+    KeySpec("escape", "runs.close", "Back", "Back to the assets", action="close"),
     KeySpec(
         "f",
-        "rerun_failed",
-        "Re-run failed",
         "runs.rerun_failed",
+        "Re-run failed",
         "Re-materialize what failed, was skipped or never ran in the run",
+        action="rerun_failed",
     ),
     KeySpec(
-        "c", "cancel_run", "Cancel run", "runs.cancel_run", "Cancel the running materialization"
+        "c",
+        "runs.cancel_run",
+        "Cancel run",
+        "Cancel the running materialization",
+        action="cancel_run",
     ),
 )
 
 TAB_KEYS: tuple[KeySpec, ...] = tuple(
-    KeySpec(str(number), f"show_tab('{tab}')", tab.capitalize(), f"tab.{tab}", show=False)
+    KeySpec(str(number), f"tab.{tab}", tab.capitalize(), show=False, action=f"show_tab('{tab}')")
     for number, tab in enumerate(
         ("overview", "definition", "history", "checks", "logs", "preview"), start=1
     )
@@ -114,17 +97,17 @@ TAB_KEYS: tuple[KeySpec, ...] = tuple(
 FILTER_KEYS: tuple[KeySpec, ...] = (
     KeySpec(
         "escape",
-        "clear_filter",
-        "Clear filter",
         "filter.clear",
+        "Clear filter",
         "Clear the filter and go back to the tree",
+        action="clear_filter",
     ),
 )
 
 SCHEDULE_KEYS: tuple[KeySpec, ...] = (
-    KeySpec("i", "run('install')", "Install / update", "schedule.install"),
-    KeySpec("x", "run('remove')", "Remove", "schedule.remove"),
-    KeySpec("escape", "dismiss(None)", "Back", "schedule.close"),
+    KeySpec("i", "schedule.install", "Install / update", action="run('install')"),
+    KeySpec("x", "schedule.remove", "Remove", action="run('remove')"),
+    KeySpec("escape", "schedule.close", "Back", action="dismiss(None)"),
 )
 
 # The bindings active together, by screen, as the help screen lists them.

@@ -20,7 +20,7 @@ def bindings(specs: Iterable[KeySpec]) -> list[Binding]:
     return [
         Binding(
             spec.key,
-            spec.action,
+            spec.action_name,
             spec.description,
             show=spec.show,
             key_display=spec.key_display,
