@@ -1,12 +1,14 @@
 """`lakehouse-tui --materialize SEL` / `--job NAME`: the headless runner.
 
 Exit codes: 0 all succeeded (or nothing to do), 1 a step or blocking check failed, 2 usage or
-config error, 3 another run holds the lock, 130 cancelled.
+config error, 3 another run holds the lock (with --wait: it still did after the wait's bound),
+130 cancelled.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from typing import TYPE_CHECKING
 
@@ -33,7 +35,12 @@ def run(args: argparse.Namespace, config: Config) -> int:
             keys, description = workspace.resolve(args.materialize, args.job)
             if args.skip_unchanged:
                 keys &= workspace.stale_keys()
-            print(workspace.plan(keys, description).format())
+            plan = workspace.plan(keys, description)
+            if args.json:
+                document = {"selection": plan.selection, "assets": plan.assets}
+                print(json.dumps({**document, "steps": plan.to_list()}, indent=2))
+            else:
+                print(plan.format())
             return 0
         cancel_on_sigterm()
         options = RunOptions(
@@ -41,8 +48,11 @@ def run(args: argparse.Namespace, config: Config) -> int:
             job=args.job,
             trigger=args.trigger,
             skip_unchanged=args.skip_unchanged,
-            wait=args.wait,
+            # --max-wait DURATION is --wait with its own bound.
+            wait=args.wait or args.max_wait is not None,
             json=args.json,
+            max_wait=config.schedule.max_wait_seconds if args.max_wait is None else args.max_wait,
+            max_wait_source="--max-wait" if args.max_wait is not None else "[schedule] max_wait",
         )
         # The same path as the warm executor's: lock, staleness, plan, executor.
         return run_selection(workspace, options, started)
