@@ -55,6 +55,10 @@ def test_piped_progress_has_a_line_per_asset(built_lake: Lake) -> None:
     )
     assert any(line.startswith("  [6/6] ") for line in lines)
     assert "\r" not in err and "\033[" not in err
+    # dbt models say when dbt built them (and their checks passed), before the dbt step ends.
+    built = next(i for i, line in enumerate(lines) if line.startswith("  dim_batch: built in "))
+    step_done = next(i for i, line in enumerate(lines) if line.startswith("ok  dbt duckdb"))
+    assert built < step_done
 
 
 def test_a_kind_no_asset_has_is_an_empty_selection(built_lake: Lake) -> None:

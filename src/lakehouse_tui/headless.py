@@ -69,6 +69,11 @@ class ProgressPrinter:
             self._live_line(f"[{self.done}/{self.total}] {event.step}: running {event.asset}")
             if not self.live:
                 self.err.write(f"  {event.asset}: started\n")
+        elif kind == "asset_built" and event.asset and not self.live:
+            # dbt finished the model and its checks passed; rows follow when recorded.
+            seconds = event.data.get("duration")
+            took = f" in {duration(seconds)}" if isinstance(seconds, int | float) else ""
+            self.err.write(f"  {event.asset}: built{took}\n")
         elif kind in ASSET_DONE_EVENTS and event.asset:
             self.done += 1
             if event.asset in self.running:

@@ -432,6 +432,14 @@ class Executor:
                 reason = None
             if reason:
                 raise dbt_run.BlockDownstream(reason)
+            # Published (a table) or checked (a view): say so now, not when dbt is done.
+            self.emit(
+                "asset_built",
+                step=step.name,
+                asset=key,
+                status="built",
+                data={"duration": round(event.seconds, 3)},
+            )
 
         def handle_node(event: dbt_run.NodeEvent) -> None:
             if event.unique_id in key_of:
