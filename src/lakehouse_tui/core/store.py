@@ -20,6 +20,7 @@ from typing import Any
 
 from lakehouse_tui.core import lock
 from lakehouse_tui.core.raw import FileScan
+from lakehouse_tui.redact import mask, mask_optional
 
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     (
@@ -336,7 +337,7 @@ class RunStore:
         with self._transaction() as db:
             db.execute(
                 "update runs set status = ?, ended_at = ?, message = ? where id = ?",
-                (status, time.time(), message, run_id),
+                (status, time.time(), mask_optional(message), run_id),
             )
 
     def set_asset_status(
@@ -351,6 +352,7 @@ class RunStore:
         """`ended_at` when the asset finished earlier than now (dbt reports a model built
         before its metadata is recorded)."""
         now = time.time()
+        message = mask_optional(message)  # the last line of defence for secrets
         with self._transaction() as db:
             if status == "running":
                 db.execute(
@@ -386,7 +388,7 @@ class RunStore:
                 step,
                 asset_key,
                 event,
-                message,
+                mask_optional(message),
                 json.dumps(payload, default=str) if payload else None,
             ),
         )
@@ -441,7 +443,16 @@ class RunStore:
         self._execute(
             "insert into check_results (run_id, asset_key, check_name, ts, status, severity, "
             "failures, message) values (?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_id, asset_key, check_name, time.time(), status, severity, failures, message),
+            (
+                run_id,
+                asset_key,
+                check_name,
+                time.time(),
+                status,
+                severity,
+                failures,
+                mask_optional(message),
+            ),
         )
 
     def add_logs(self, rows: Sequence[tuple[str, str | None, float, str, str]]) -> None:
@@ -449,7 +460,7 @@ class RunStore:
         with self._transaction() as db:
             db.executemany(
                 "insert into logs (run_id, asset_key, ts, level, message) values (?, ?, ?, ?, ?)",
-                rows,
+                [(run, key, ts, level, mask(message)) for run, key, ts, level, message in rows],
             )
 
     def save_raw_file_scans(self, scans: Mapping[str, FileScan]) -> None:
