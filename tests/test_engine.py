@@ -93,7 +93,9 @@ def test_plan_with_postgres_marts(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
             "curated.fact_bioreactor_batch_stats",
         )
         assert plan.steps[3].dbt_select == ("mart_bioreactor_overview",)
-        assert plan.steps[3].indirect_selection is None  # dbt runs the mart's tests itself
+        # The executor evaluates the mart's checks before publishing it (write-audit-publish).
+        assert plan.steps[3].indirect_selection == "empty"
+        assert len(plan.steps[3].executor_checks) == 2
         # Publishing is not an asset of its own.
         assert plan.assets == ["raw_bioreactor_data", *DBT_ORDER]
     finally:
@@ -102,8 +104,10 @@ def test_plan_with_postgres_marts(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert result.out.splitlines() == [
         "Plan for 'tag:mart': 1 assets in 2 steps",
         "  1. publish: copy to PostgreSQL: curated.dim_batch, curated.fact_bioreactor_batch_stats",
-        "  2. dbt postgres: dbt build --target postgres --select mart_bioreactor_overview",
+        "  2. dbt postgres: dbt build --target postgres --select mart_bioreactor_overview"
+        " --indirect-selection empty",
         "     assets: mart_bioreactor_overview",
+        "     checks: 2 evaluated by the executor, 0 by dbt (in the --select)",
     ]
 
 
@@ -200,7 +204,12 @@ def test_failing_blocking_check_stops_downstream(fresh_built: Lake) -> None:
     assert run["status"] == "failed"
     assert "accepted_values" in run["message"]
     assets = lake.run_assets(run["id"])
-    assert assets["fact_bioreactor_batch_stats"]["status"] == "materialized"
+    # Write-audit-publish: the rejected version of the fact table was never published.
+    assert assets["fact_bioreactor_batch_stats"]["status"] == "failed"
+    assert "the new version was not published" in assets["fact_bioreactor_batch_stats"]["message"]
+    assert lake.query(
+        "select count(*) from curated.fact_bioreactor_batch_stats where tag = 'foam'"
+    ) == [(0,)]
     assert assets["mart_bioreactor_overview"]["status"] == "skipped"
     assert assets["mart_bioreactor_overview"]["message"].startswith(
         "upstream fact_bioreactor_batch_stats failed check accepted_values_"
@@ -231,7 +240,7 @@ def test_failing_blocking_check_stops_downstream(fresh_built: Lake) -> None:
         (0,)
     ]
     assert "check accepted_values" in result.err and "severity error" in result.err
-    assert lake.status()["fact_bioreactor_batch_stats"]["status"] == "check_failed"
+    assert lake.status()["fact_bioreactor_batch_stats"]["status"] == "failed"
 
 
 def test_warning_check_does_not_block(fresh_built: Lake) -> None:
@@ -748,7 +757,7 @@ def emit(self, event, **fields):
     if event == sys.argv[1] and fields.get("asset") == sys.argv[2]:
         # What the TUI's cancel key and systemd's stop send; the handler that
         # `--materialize` installs turns it into KeyboardInterrupt in the main thread.
-        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), getattr(signal, sys.argv[4]))
 
 executor.Executor.emit = emit
 from lakehouse_tui.cli import main
@@ -757,12 +766,20 @@ sys.exit(main(["--config", sys.argv[3], "--materialize", "*"]))
 
 
 def _sigterm_at(
-    lake: Lake, event_name: str, asset: str
+    lake: Lake, event_name: str, asset: str, signal_name: str = "SIGTERM"
 ) -> tuple[subprocess.CompletedProcess[str], Any]:
-    """Run '*' in a child that sends itself SIGTERM right after `event_name` for `asset`:
-    a cancel at an exact point of the run, with real dbt."""
+    """Run '*' in a child that sends itself SIGTERM (or another signal) right after
+    `event_name` for `asset`: a cancel at an exact point of the run, with real dbt."""
     done = subprocess.run(
-        [sys.executable, "-c", CANCEL_SCRIPT, event_name, asset, str(lake.config_path)],
+        [
+            sys.executable,
+            "-c",
+            CANCEL_SCRIPT,
+            event_name,
+            asset,
+            str(lake.config_path),
+            signal_name,
+        ],
         env=lake.subprocess_env(),
         cwd=lake.root,
         capture_output=True,
@@ -773,16 +790,26 @@ def _sigterm_at(
     return done, run
 
 
-def test_sigterm_while_dbt_runs_cancels_the_run(lake: Lake) -> None:
-    """SIGTERM while dbt is building: dbtRunner catches the KeyboardInterrupt and hands it
-    back as result.exception; the run must still end as cancelled, exit 130, no traceback."""
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_a_cancel_while_dbt_runs_is_recorded_as_cancelled(lake: Lake, signal_name: str) -> None:
+    """Ctrl-C or SIGTERM while dbt is building: dbt interrupts the model it is running and
+    reports it errored, and hands the KeyboardInterrupt back. The run, and every asset it had
+    not finished, is `cancelled` (not failed), exit 130, no traceback; a cancelled asset is
+    stale, "last run was cancelled"."""
     lake.demo()
-    done, run = _sigterm_at(lake, "asset_started", "dim_batch")
+    assert lake.cli("--materialize", "raw_bioreactor_data").code == 0
+    done, run = _sigterm_at(lake, "asset_started", "dim_batch", signal_name)
     assert "Traceback" not in done.stderr, done.stderr
     assert done.returncode == 130, done.stderr
     assert run["status"] == "cancelled"
+    assert run["message"].startswith("cancelled")
     statuses = {k: a["status"] for k, a in lake.run_assets(run["id"]).items()}
-    assert not {"running", "pending"} & set(statuses.values()), statuses
+    assert not {"running", "pending", "failed"} & set(statuses.values()), statuses
+    assert statuses["dim_batch"] == "cancelled"
+    assert "failed" not in done.stderr.lower(), done.stderr
+    status = lake.status()
+    assert status["dim_batch"]["status"] == "stale"
+    assert status["dim_batch"]["stale_reason"] == "last run was cancelled"
     assert lake.cli("--materialize", "*").code == 0
 
 
@@ -870,3 +897,13 @@ def test_unchanged_raw_files_are_not_reread_but_changed_ones_are(fresh_built: La
     result = lake.cli("--materialize", "raw_bioreactor_data")
     assert result.code == 1
     assert f"{files[0]}: not a readable parquet file" in result.err
+
+
+def test_logs_are_plain_text(built_lake: Lake) -> None:
+    """dbt colours its lines (`[\\x1b[32mOK\\x1b[0m in 0.19s]`); the run store keeps the text
+    without escape codes (they cut lines in the Logs tab), and keeps the level."""
+    rows = built_lake.store_rows("select level, message from logs")
+    created = [r for r in rows if "OK created sql table model curated.dim_batch" in r["message"]]
+    assert created and created[0]["level"] == "info"
+    assert "[OK in " in created[0]["message"]
+    assert [r["message"] for r in rows if "\x1b" in r["message"]] == []

@@ -7,12 +7,12 @@ import math
 from pathlib import Path
 
 import duckdb
-import psycopg2
 import pytest
 
 from lakehouse_tui import cli, demo
 from lakehouse_tui.config import PostgresSettings, load
 from lakehouse_tui.core.store import RunStore
+from pg_fixtures import pg_rows
 
 MART_COLUMNS = (
     "batch_id, equipment_id, site, batch_start, batch_end, duration_hours, tag, "
@@ -29,51 +29,8 @@ select {MART_COLUMNS} from (
 
 
 @pytest.fixture
-def config_path(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_settings: PostgresSettings
-) -> str:
-    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
-        monkeypatch.setenv(name, str(tmp_path / name.lower()))
-    monkeypatch.delenv("LAKEHOUSE_TUI_CONFIG", raising=False)
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f"""
-[lake]
-raw_dir = "raw"
-warehouse = "warehouse.duckdb"
-[marts]
-target = "postgres"
-[postgres]
-host = "{pg_settings.host}"
-port = {pg_settings.port}
-dbname = "{pg_settings.dbname}"
-user = "{pg_settings.user}"
-password_env = "{pg_settings.password_env}"
-sslmode = "disable"
-schema = "marts"
-connect_timeout = 3
-""",
-        encoding="utf-8",
-    )
-    demo.generate(tmp_path / "raw", batches=3, hours=1, hz=0.05)
-    return str(path)
-
-
-def pg_rows(settings: PostgresSettings, password: str, query: str) -> list[tuple[object, ...]]:
-    with (
-        contextlib.closing(
-            psycopg2.connect(
-                host=settings.host,
-                port=settings.port,
-                dbname=settings.dbname,
-                user=settings.user,
-                password=password,
-            )
-        ) as connection,
-        connection.cursor() as cursor,
-    ):
-        cursor.execute(query)
-        return list(cursor.fetchall())
+def config_path(pg_marts_config: str) -> str:
+    return pg_marts_config
 
 
 def same(a: list[tuple[object, ...]], b: list[tuple[object, ...]]) -> bool:

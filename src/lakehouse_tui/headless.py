@@ -19,6 +19,9 @@ STATUS_MARK = {
 }
 
 
+ASSET_DONE_EVENTS = ("asset_materialized", "asset_failed", "asset_skipped", "asset_cancelled")
+
+
 class ProgressPrinter:
     """Receives RunEvents from the executor and prints them for a person or a script."""
 
@@ -60,7 +63,7 @@ class ProgressPrinter:
         elif kind == "asset_started" and event.asset:
             self.running.append(event.asset)
             self._live_line(f"[{self.done}/{self.total}] {event.step}: running {event.asset}")
-        elif kind in ("asset_materialized", "asset_failed", "asset_skipped") and event.asset:
+        elif kind in ASSET_DONE_EVENTS and event.asset:
             self.done += 1
             if event.asset in self.running:
                 self.running.remove(event.asset)

@@ -32,6 +32,7 @@ class RunOptions:
     skip_unchanged: bool = False
     wait: bool = False
     json: bool = False
+    description: str | None = None  # what the run history calls it, if not the selection
 
 
 def run_selection(
@@ -52,6 +53,7 @@ def run_selection(
 
     started = time.perf_counter() if started is None else started
     keys, description = workspace.resolve(options.selection, options.job)
+    description = options.description or description
     run_id = run_id or new_run_id()
     holder = LockHolder(run_id, os.getpid(), options.trigger, time.time())
     # Take the lock before deciding what is stale: a run queued with --wait must see

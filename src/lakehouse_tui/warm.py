@@ -29,16 +29,14 @@ import ctypes
 import io
 import json
 import os
-import signal
 import sys
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import FrameType
 from typing import IO, TYPE_CHECKING, Any
 
-from lakehouse_tui.core import manifest
+from lakehouse_tui.core import cancel, manifest
 from lakehouse_tui.errors import LakehouseError, UsageError
 from lakehouse_tui.headless_run import RunOptions, run_selection
 from lakehouse_tui.redact import mask
@@ -242,13 +240,6 @@ def release_memory() -> None:
         pass
 
 
-def _cancel_on_sigterm() -> None:
-    def handler(_signum: int, _frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, handler)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m lakehouse_tui.warm",
@@ -256,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--config", metavar="PATH", help="config file (default: see README)")
     args = parser.parse_args(argv)
-    _cancel_on_sigterm()
+    cancel.install()  # SIGTERM: the TUI's cancel key (recorded as cancelled)
     out = sys.stdout
     started = time.perf_counter()
     executor = WarmExecutor(args.config)

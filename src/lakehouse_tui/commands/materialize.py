@@ -7,22 +7,19 @@ config error, 3 another run holds the lock, 130 cancelled.
 from __future__ import annotations
 
 import argparse
-import signal
 import time
-from types import FrameType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from lakehouse_tui.config import Config
 
 
-def _cancel_on_sigterm() -> None:
-    """SIGTERM (the TUI's cancel key, systemd stopping the unit) cancels like Ctrl-C."""
+def cancel_on_sigterm() -> None:
+    """SIGINT and SIGTERM (the TUI's cancel key, systemd stopping the unit) cancel the run,
+    recorded as cancelled (exit 130)."""
+    from lakehouse_tui.core import cancel
 
-    def handler(_signum: int, _frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, handler)
+    cancel.install()
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
@@ -38,7 +35,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
                 keys &= workspace.stale_keys()
             print(workspace.plan(keys, description).format())
             return 0
-        _cancel_on_sigterm()
+        cancel_on_sigterm()
         options = RunOptions(
             selection=args.materialize,
             job=args.job,

@@ -19,6 +19,9 @@ from lakehouse_tui.core.raw import RAW_FILES_ENV
 
 PROFILE_NAME = "lakehouse"
 RAW_DIR_ENV = "LAKEHOUSE_TUI_RAW_DIR"
+PUBLISH_ENV = "LAKEHOUSE_TUI_PUBLISH"  # read by dbt/macros/audited_table.sql
+PUBLISH_AFTER_CHECKS = "after_checks"
+PUBLISH_NOW = "now"
 DUCKDB_TARGET = "duckdb"
 POSTGRES_TARGET = "postgres"
 DUCKDB_MARTS_SCHEMA = "marts"
@@ -111,6 +114,13 @@ def render_profile(config: Config) -> str:
     return "\n".join(lines) + "\n"
 
 
+def publish_mode() -> str:
+    """Tables are built aside and published by the executor after their blocking checks
+    (core.audit; dbt/macros/audited_table.sql); plain `dbt build` publishes at once.
+    LAKEHOUSE_TUI_PUBLISH=now brings back publish-then-test, for bench/ to measure the cost."""
+    return PUBLISH_NOW if os.environ.get(PUBLISH_ENV) == PUBLISH_NOW else PUBLISH_AFTER_CHECKS
+
+
 def prepare(config: Config) -> DbtSetup:
     """Write the profile (only when it changed, to keep dbt's partial parse valid)."""
     root = config.state_dir / "dbt"
@@ -119,7 +129,7 @@ def prepare(config: Config) -> DbtSetup:
         profiles_dir=root / "profiles",
         target_path=root / "target",
         log_path=root / "logs",
-        env={RAW_DIR_ENV: str(config.lake.raw_dir)},
+        env={RAW_DIR_ENV: str(config.lake.raw_dir), PUBLISH_ENV: publish_mode()},
     )
     setup.profiles_dir.mkdir(parents=True, exist_ok=True)
     profile = setup.profiles_dir / "profiles.yml"
