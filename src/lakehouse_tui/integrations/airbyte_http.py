@@ -53,12 +53,18 @@ def expected_shape(where: str, payload: Any = None) -> Iterator[None]:
     except (KeyError, TypeError, ValueError, AttributeError, IndexError):
         job_id = None
         if isinstance(payload, dict):
-            raw = payload.get("jobId", payload.get("id", (payload.get("job") or {}).get("id")))
+            job = payload.get("job")
+            nested = job.get("id") if isinstance(job, dict) else None
+            raw = payload.get("jobId", payload.get("id", nested))
             job_id = raw if isinstance(raw, int) and not isinstance(raw, bool) else None
-        shape = type(payload).__name__ if payload is not None else "body"
+        if isinstance(payload, list):
+            shape = "a JSON array, not the object the API documents"
+        elif isinstance(payload, dict):
+            shape = "an object without the fields the API documents (e.g. a job's status)"
+        else:
+            shape = "a body the API does not document"
         raise BadAnswer(
-            f"{where}: Airbyte answered with an unexpected {shape} (not the object the API "
-            "documents, e.g. a job without status); check [airbyte] url and api",
+            f"{where}: Airbyte answered HTTP 200 with {shape}; check [airbyte] url and api",
             job_id,
         ) from None
 
@@ -178,7 +184,7 @@ class Transport:
         tries = "once" if attempts == 1 else f"{attempts} times"
         return AirbyteError(
             f"{where}: Airbyte at {self.base_url} failed {tries} ({problem}) within the "
-            f"{self.call_budget:g} s allowed per call; check the Airbyte server "
+            f"{self.call_budget:.3g} s allowed per call; check the Airbyte server "
             "(`abctl local status`) and [airbyte] url, or raise [airbyte] timeout"
         )
 

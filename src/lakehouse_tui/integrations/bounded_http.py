@@ -116,7 +116,7 @@ class BoundedHttp:
         """One exchange, over by `request_timeout` or the deadline, whichever comes first."""
         budget = min(self.request_timeout, deadline.remaining())
         if budget <= 0:
-            raise RequestFailed(f"no time left of the {deadline.seconds:g} s allowed")
+            raise RequestFailed(f"no time left of the {deadline.seconds:.3g} s allowed")
         watchdog = _Watchdog(budget)
         try:
             with self._http.stream(
@@ -132,7 +132,7 @@ class BoundedHttp:
                 return self._read(response, cap, watchdog)
         except httpx.TransportError as err:
             if watchdog.fired.is_set():
-                raise RequestFailed(f"no complete answer within {budget:g} s") from None
+                raise RequestFailed(f"no complete answer within {budget:.3g} s") from None
             raise RequestFailed(describe(err)) from None
         finally:
             watchdog.cancel()
