@@ -8,7 +8,9 @@ against the JSON schemas in tests/specs/airbyte/*.yaml. Mismatches are collected
 Behaviour is scripted per test: each job walks through a list of statuses (one step per status
 poll), may be held at `running` until `release` is set or it is cancelled, and `fail(op, kind)`
 queues faults for a logical operation: "500", "401", "drop" (close the socket without an
-answer), "drop_after" (do the work, then drop the answer) and "slow" (answer late).
+answer), "drop_after" (do the work, then drop the answer) and "slow" (answer late), plus the
+hostile answers of tests/airbyte_hostile.py ("silent", "trickle", "huge", "array",
+"nostatus", "echo_secret").
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ import jsonschema
 import referencing
 import yaml
 from referencing.jsonschema import DRAFT202012
+
+from airbyte_hostile import HOSTILE_KINDS, Hostile
 
 CLIENT_ID = "lakehouse-tui-app"
 CLIENT_SECRET = "cs-VERY-SECRET-0f3a9"
@@ -236,6 +240,8 @@ class FakeAirbyte:
         self.conflict_status = 409  # older servers answered 500 for "already running"
         self.token_ttl = token_ttl
         self.slow_seconds = slow_seconds
+        self.client_secret = CLIENT_SECRET
+        self.hostile = Hostile()  # tests/airbyte_hostile.py: answers no real server gives
         self.tokens: dict[str, float] = {}
         self.tokens_issued = 0
         self.expired_token_uses = 0
@@ -315,6 +321,10 @@ class FakeAirbyte:
             return self._reject(h, "; ".join(problems))
 
         fault = self._next_fault(op)
+        if fault in HOSTILE_KINDS:
+            return self.hostile.answer(
+                self, h, fault, getattr(self, f"_{doc}_{op}"), body, query, params
+            )
         if fault == "drop":
             h.close_connection = True
             return None
@@ -519,7 +529,7 @@ class FakeAirbyte:
         return 404, body, (self.P, "/components/schemas/ResourceNotFoundProblemResponse")
 
     def _api_token(self, body: Any, query: Any, params: Any) -> tuple[int, Any, Any]:
-        if body.get("client_id") != CLIENT_ID or body.get("client_secret") != CLIENT_SECRET:
+        if body.get("client_id") != CLIENT_ID or body.get("client_secret") != self.client_secret:
             problem = _problem(403, "forbidden", "forbidden", "Invalid client credentials")
             return 403, problem, (self.P, "/components/schemas/ForbiddenProblemResponse")
         token = secrets.token_urlsafe(24)
@@ -657,7 +667,7 @@ class FakeAirbyte:
         return status, {"message": message}, (self.C, "/components/schemas/KnownExceptionInfo")
 
     def _config_token(self, body: Any, query: Any, params: Any) -> tuple[int, Any, Any]:
-        if body["client_id"] != CLIENT_ID or body["client_secret"] != CLIENT_SECRET:
+        if body["client_id"] != CLIENT_ID or body["client_secret"] != self.client_secret:
             return self._config_error(401, "Invalid client credentials")
         token = secrets.token_urlsafe(24)
         self.tokens[token] = time.monotonic() + self.token_ttl  # AccessToken has no expires_in

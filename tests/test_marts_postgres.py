@@ -128,3 +128,48 @@ def test_postgres_down_fails_fast_with_one_line(
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if "mart_bioreactor_overview: failed" in line]
     assert lines and "connection refused; is PostgreSQL running" in lines[0]
+
+
+def test_a_schema_that_breaks_out_of_its_quotes_is_refused_before_anything_runs(
+    config_path: str,
+    pg_settings: PostgresSettings,
+    pg_password: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """dbt-postgres quotes the schema but does not escape a `"` in it: this one used to
+    create public.pwned. Now the config is refused, naming file, line and key."""
+    text = Path(config_path).read_text(encoding="utf-8")
+    crafted = """schema = 'marts"; create table public.pwned (i int); --'"""
+    text = text.replace('schema = "marts"', crafted)
+    Path(config_path).write_text(text, encoding="utf-8")
+    assert cli.main(["--config", config_path, "--materialize", "*"]) == 2
+    err = capsys.readouterr().err.strip()
+    number = text.splitlines().index(crafted) + 1
+    value = crafted.split(" = ")[1][1:-1]
+    assert err == (
+        f"lakehouse-tui: {config_path}:{number}: [postgres] schema: expected a PostgreSQL "
+        "name of 1-63 bytes without quotes, backslashes or control characters that does not "
+        f"start with pg_, got {value!r}"
+    )
+    tables = pg_rows(pg_settings, pg_password, "select to_regclass('public.pwned')::text")
+    assert tables == [(None,)]
+
+
+def test_an_odd_but_legal_schema_name_holds_the_marts(
+    config_path: str,
+    pg_settings: PostgresSettings,
+    pg_password: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    odd = "Marts 2026-Q1 $x"
+    text = Path(config_path).read_text(encoding="utf-8")
+    Path(config_path).write_text(text.replace('"marts"', f'"{odd}"'), encoding="utf-8")
+    assert cli.main(["--config", config_path, "--materialize", "*"]) == 0
+    rows = pg_rows(
+        pg_settings, pg_password, f'select count(*) from "{odd}".mart_bioreactor_overview'
+    )
+    assert rows == [(3 * len(demo.TAGS),)]
+    store = RunStore(load(config_path).store_path)
+    latest = store.latest_materializations()["mart_bioreactor_overview"]
+    assert latest.metadata["rows"] == 3 * len(demo.TAGS)
+    assert latest.metadata["location"].endswith(f"/{odd}.mart_bioreactor_overview")

@@ -192,7 +192,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LakehouseError as err:
         if args.debug:
             raise
-        print(f"lakehouse-tui: {err}", file=sys.stderr)
+        from lakehouse_tui.redact import mask
+
+        print(f"lakehouse-tui: {mask(str(err))}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
         print("lakehouse-tui: interrupted", file=sys.stderr)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from lakehouse_tui import keymap, paths
+from lakehouse_tui import keymap, paths, redact
 from lakehouse_tui.config_checks import (
     Check,
     boolean,
@@ -28,6 +28,7 @@ from lakehouse_tui.config_checks import (
     nonempty_string,
     one_of,
     parse_duration,
+    pg_name,
     positive_number,
     string,
     timezone_name,
@@ -55,15 +56,15 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "postgres": {
         "host": Key("localhost", nonempty_string(), "PostgreSQL host"),
         "port": Key(5432, integer(1, 65535), "PostgreSQL port"),
-        "dbname": Key("lakehouse", nonempty_string(), "database"),
-        "user": Key("lakehouse", nonempty_string(), "role"),
+        "dbname": Key("lakehouse", pg_name(), "database"),
+        "user": Key("lakehouse", pg_name(), "role"),
         "password_env": Key("LAKEHOUSE_PG_PASSWORD", env_var_name(), "env var with the password"),
         "sslmode": Key(
             "prefer",
             one_of("disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
             "libpq sslmode",
         ),
-        "schema": Key("marts", nonempty_string(), "schema the marts are built in"),
+        "schema": Key("marts", pg_name(schema=True), "schema the marts are built in"),
         "connect_timeout": Key(5, integer(1, 300), "seconds before a connection attempt fails"),
     },
     "schedule": {
@@ -319,6 +320,11 @@ def from_mapping(raw: Mapping[str, Any], path: Path | None = None, text: str = "
     data = paths.data_dir()
     airbyte = values("airbyte")
     airbyte["connections"] = _connections(airbyte["connections"], path, locator)
+    postgres = values("postgres")
+    # Whatever these variables hold is masked in every message, log line and error.
+    redact.register_env(
+        postgres["password_env"], airbyte["password_env"], airbyte["client_secret_env"]
+    )
     return Config(
         path=path,
         lake=LakeSettings(
@@ -332,7 +338,7 @@ def from_mapping(raw: Mapping[str, Any], path: Path | None = None, text: str = "
             threads=lake["threads"],
         ),
         marts=MartsSettings(**values("marts")),
-        postgres=PostgresSettings(**values("postgres")),
+        postgres=PostgresSettings(**postgres),
         schedule=ScheduleSettings(**values("schedule")),
         airbyte=AirbyteSettings(**airbyte),
         keymap=dict(keymap_raw),

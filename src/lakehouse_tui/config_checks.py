@@ -2,6 +2,11 @@
 
 A check returns None when the value is fine, else the expected form as words, which the
 loader turns into ``config.toml:7: [lake] threads: expected a whole number 1-256, got 'four'``.
+
+`pg_name` guards the values that dbt-postgres pastes into SQL (it quotes identifiers but does
+not escape a `"` inside them, and puts the schema and database into string literals), so a
+value that could break out of its quotes is refused here with a one-line error naming the
+file, line and key, before anything runs.
 """
 
 from __future__ import annotations
@@ -111,5 +116,27 @@ def duration() -> Check:
     def check(v: Any) -> str | None:
         ok = isinstance(v, str) and (parse_duration(v) or 0) > 0
         return None if ok else f"{DURATION_FORM}, more than zero"
+
+    return check
+
+
+PG_NAME_BYTES = 63  # PostgreSQL's NAMEDATALEN - 1: longer names are silently truncated
+
+
+def pg_name(*, schema: bool = False) -> Check:
+    """A PostgreSQL identifier that stays inside its quotes: 1-63 bytes, no quote, backslash
+    or control character (a schema also not pg_*, which PostgreSQL reserves)."""
+    bad = re.compile(r"[\"'\\\x00-\x1f\x7f]")
+    expected = (
+        "a PostgreSQL name of 1-63 bytes without quotes, backslashes or control characters"
+        + (" that does not start with pg_" if schema else "")
+    )
+
+    def check(v: Any) -> str | None:
+        if not isinstance(v, str) or not v.strip() or bad.search(v):
+            return expected
+        if len(v.encode()) > PG_NAME_BYTES or (schema and v.lower().startswith("pg_")):
+            return expected
+        return None
 
     return check

@@ -12,6 +12,7 @@ from typing import TextIO
 
 from lakehouse_tui.core.executor import RunEvent, RunOutcome
 from lakehouse_tui.formatting import duration, rows
+from lakehouse_tui.redact import MaskingStream
 
 STATUS_MARK = {
     "materialized": "ok",
@@ -32,8 +33,9 @@ class ProgressPrinter:
         self, *, json_out: bool, err: TextIO | None = None, out: TextIO | None = None
     ) -> None:
         self.json_out = json_out
-        self.err = err or sys.stderr
-        self.out = out or sys.stdout
+        # Server and dbt messages pass through here: no secret reaches the terminal.
+        self.err = MaskingStream(err or sys.stderr)
+        self.out = MaskingStream(out or sys.stdout)
         self.live = self.err.isatty()
         self.step_started: dict[str, float] = {}
         self.asset_started: dict[str, float] = {}

@@ -119,6 +119,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
         widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
         for row in table:
             print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    from lakehouse_tui.redact import mask
+
     for line in errors:
-        print(f"lakehouse-tui: {line}", file=sys.stderr)
+        print(f"lakehouse-tui: {mask(line)}", file=sys.stderr)
     return 1 if errors else 0

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lakehouse_tui import paths
 from lakehouse_tui.config import Config
+from lakehouse_tui.core.raw import RAW_FILES_ENV
 
 PROFILE_NAME = "lakehouse"
 RAW_DIR_ENV = "LAKEHOUSE_TUI_RAW_DIR"
@@ -33,6 +34,8 @@ class DbtSetup:
     target_path: Path
     log_path: Path
     env: dict[str, str]
+    # Set during a run (the raw files it validated); not part of the manifest's fingerprint.
+    run_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def manifest_path(self) -> Path:
@@ -65,7 +68,11 @@ class DbtSetup:
         ]
 
     def apply_env(self) -> None:
+        """Our variables into os.environ. Without a validated file list (no raw step in
+        this run) the staging model reads the raw dir's *.parquet, as plain `dbt build`."""
         os.environ.update(self.env)
+        os.environ.pop(RAW_FILES_ENV, None)
+        os.environ.update(self.run_env)
 
 
 def _yaml_str(value: str) -> str:

@@ -375,6 +375,7 @@ class Executor:
             # Files unchanged since an earlier run were validated then: not read again.
             scan, files = raw.scan(raw_dir, self.store.raw_file_scans())
             self.store.save_raw_file_scans(files)
+            self.setup.run_env.update(raw.dbt_env(scan))  # dbt reads exactly these files
         except LakehouseError as err:
             self.store.add_logs([(self.run_id, key, time.time(), "error", str(err))])
             self.set_status(key, FAILED, str(err))

@@ -20,6 +20,7 @@ from typing import Any
 
 from lakehouse_tui.core import lock
 from lakehouse_tui.core.raw import FileScan
+from lakehouse_tui.redact import mask, mask_optional
 
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     (
@@ -372,7 +373,7 @@ class RunStore:
         with self._transaction() as db:
             db.execute(
                 "update runs set status = ?, ended_at = ?, message = ? where id = ?",
-                (status, time.time(), message, run_id),
+                (status, time.time(), mask_optional(message), run_id),
             )
 
     def set_asset_status(
@@ -387,6 +388,7 @@ class RunStore:
         """`ended_at` when the asset finished earlier than now (dbt reports a model built
         before its metadata is recorded)."""
         now = time.time()
+        message = mask_optional(message)  # the last line of defence for secrets
         with self._transaction() as db:
             if status == "running":
                 db.execute(
@@ -422,7 +424,7 @@ class RunStore:
                 step,
                 asset_key,
                 event,
-                message,
+                mask_optional(message),
                 json.dumps(payload, default=str) if payload else None,
             ),
         )
@@ -486,8 +488,8 @@ class RunStore:
                 status,
                 severity,
                 failures,
-                message,
-                sample.to_json() if sample is not None else None,
+                mask_optional(message),
+                mask(sample.to_json()) if sample is not None else None,
             ),
         )
 
@@ -496,7 +498,7 @@ class RunStore:
         with self._transaction() as db:
             db.executemany(
                 "insert into logs (run_id, asset_key, ts, level, message) values (?, ?, ?, ?, ?)",
-                rows,
+                [(run, key, ts, level, mask(message)) for run, key, ts, level, message in rows],
             )
 
     def save_raw_file_scans(self, scans: Mapping[str, FileScan]) -> None:
