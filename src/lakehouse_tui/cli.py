@@ -185,8 +185,13 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from lakehouse_tui import filesystem
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    # Everything we, SQLite, DuckDB and dbt create is for this user only (run store, logs,
+    # warehouse, profile); restored on return for callers that run us in-process.
+    umask = os.umask(filesystem.PRIVATE_UMASK)
     try:
         return _dispatch(args)
     except LakehouseError as err:
@@ -203,6 +208,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader of our output went away (e.g. `| head`); nothing more to say.
         sys.stderr.close()
         return 141
+    except Exception as err:
+        # Last resort: one line, never a traceback, unless asked for one.
+        if args.debug:
+            raise
+        print(f"lakehouse-tui: {_unexpected(err)}", file=sys.stderr)
+        return 1
+    finally:
+        os.umask(umask)
+
+
+def _unexpected(err: Exception) -> str:
+    from lakehouse_tui import filesystem
+
+    if isinstance(err, OSError):
+        return f"{filesystem.os_error_line(err)} (run with --debug for the traceback)"
+    if isinstance(err, RecursionError):
+        return "input nested too deeply (run with --debug for the traceback)"
+    text = str(err).strip().splitlines()
+    detail = filesystem.short(text[0], 200) if text else ""
+    return (
+        f"unexpected error: {type(err).__name__}{': ' + detail if detail else ''} "
+        "(run with --debug for the traceback, and please report it)"
+    )
 
 
 def entry() -> None:

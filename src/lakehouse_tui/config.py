@@ -354,6 +354,11 @@ def load(explicit: str | os.PathLike[str] | None = None) -> Config:
     if path is None:
         return from_mapping({})
     try:
+        if path.exists() and not path.is_file():
+            # Reading a FIFO would wait for a writer forever; a directory cannot be read.
+            raise ConfigError(
+                f"{path}: not a regular file; point --config at a TOML file"
+            ) from None
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(

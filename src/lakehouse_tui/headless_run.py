@@ -189,6 +189,8 @@ def execute(
     )
     outcome = executor.run_locked(plan, trigger=options.trigger, job=options.job, run_id=run_id)
     printer.summary(outcome)
+    if needs_dbt:  # DuckDB is imported already: check the new marks now, not in the next no-op
+        workspace.staleness()
     if on_outcome is not None:
         on_outcome(outcome)
     if outcome.status == "succeeded":

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
+import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -22,6 +25,30 @@ def cancel_on_sigterm() -> None:
     from lakehouse_tui.core import cancel
 
     cancel.install()
+
+
+def _stop_after_run_timeout() -> None:
+    """With $LAKEHOUSE_TUI_RUN_TIMEOUT (seconds; the launchd agent sets it, as launchd has no
+    run-time limit) the run sends itself SIGTERM when it lasts longer: cancelled, like a
+    systemd unit stopped by its TimeoutStartSec."""
+    from lakehouse_tui.errors import UsageError
+    from lakehouse_tui.schedule.job import RUN_TIMEOUT_ENV
+
+    value = os.environ.get(RUN_TIMEOUT_ENV)
+    if not value:
+        return
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if seconds <= 0:
+        raise UsageError(f"${RUN_TIMEOUT_ENV}: expected a number of seconds > 0, got {value!r}")
+    main = threading.main_thread().ident
+    assert main is not None
+    # To the main thread itself: its blocking waits (dbt's queue) are interrupted then.
+    timer = threading.Timer(seconds, signal.pthread_kill, (main, signal.SIGTERM))
+    timer.daemon = True
+    timer.start()
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
@@ -43,6 +70,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
                 print(plan.format())
             return 0
         cancel_on_sigterm()
+        _stop_after_run_timeout()
         options = RunOptions(
             selection=args.materialize,
             job=args.job,

@@ -131,6 +131,13 @@ def _remove(kind: str, dry_run: bool) -> int:
 
 
 def _warnings(kind: str, job: TimerJob) -> list[str]:
+    from lakehouse_tui import filesystem
+
+    secrets = filesystem.secrets_warning(filesystem.secrets_path())
+    return ([secrets] if secrets else []) + _scheduler_warnings(kind, job)
+
+
+def _scheduler_warnings(kind: str, job: TimerJob) -> list[str]:
     from lakehouse_tui.schedule import launchd, systemd
 
     if kind == "launchd":

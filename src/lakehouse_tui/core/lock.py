@@ -11,16 +11,19 @@ starts, every `notice_every` seconds and when the holder changes.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
+import shlex
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
 
-from lakehouse_tui.errors import LockedError
+from lakehouse_tui.errors import LakehouseError, LockedError
+from lakehouse_tui.filesystem import describe, private_dir, short, tighten
 
 
 @dataclass(frozen=True)
@@ -75,12 +78,29 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def _unusable(path: Path, err: OSError) -> LakehouseError:
+    """One line for a lock file we cannot open or write."""
+    if isinstance(err, IsADirectoryError) or path.is_dir():
+        return LakehouseError(
+            f"{short(path)} is a directory, not the run lock file; remove it "
+            f"(rmdir {shlex.quote(str(path))}) and run again"
+        )
+    if err.errno == errno.ENOSPC:
+        return LakehouseError(
+            f"no space left on device under {short(path.parent)}; free some space there and "
+            "run again"
+        )
+    return LakehouseError(f"{short(path)}: cannot use the run lock file ({describe(err)})")
+
+
 def is_held(path: Path) -> bool:
     """True when some process holds the lock right now."""
     try:
         fd = os.open(path, os.O_RDWR)
     except FileNotFoundError:
         return False
+    except OSError as err:
+        raise _unusable(path, err) from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -114,8 +134,12 @@ class RunLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        private_dir(self.path.parent, "state dir", "set XDG_STATE_HOME to a directory")
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as err:
+            raise _unusable(self.path, err) from None
+        tighten(self.path)  # a lock file made by an older version was 0644
         try:
             self._try_lock(fd)
         except BlockingIOError:
@@ -132,8 +156,12 @@ class RunLock:
             except BaseException:  # gave up, or Ctrl-C while queued
                 os.close(fd)
                 raise
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(asdict(self.holder)).encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(asdict(self.holder)).encode(), 0)
+        except OSError as err:
+            os.close(fd)  # drops the lock again
+            raise _unusable(self.path, err) from None
         self._fd = fd
 
     @staticmethod

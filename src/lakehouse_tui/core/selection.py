@@ -225,4 +225,11 @@ class _Parser:
 
 def select(text: str, graph: AssetGraph, stale: Callable[[], set[str]] | None = None) -> set[str]:
     """Evaluate a selection to unit asset keys; `stale` supplies the stale set when used."""
-    return _Parser(text, graph, stale or (lambda: set())).parse()
+    try:
+        return _Parser(text, graph, stale or (lambda: set())).parse()
+    except RecursionError:
+        shown = text if len(text) <= 60 else f"{text[:40]}…{text[-15:]}"
+        raise SelectionError(
+            f"selection {shown!r}: nested too deeply ({len(text):,} characters); "
+            "use fewer parentheses and 'not's"
+        ) from None

@@ -12,6 +12,8 @@ from lakehouse_tui.errors import LakehouseError, UsageError
 from lakehouse_tui.schedule.cron import CronSpec
 
 SCHEDULER_ENV = "LAKEHOUSE_TUI_SCHEDULER"  # hidden override: "systemd" or "launchd"
+# A scheduled run that never ends is stopped after this long (systemd's TimeoutStartSec=6h).
+RUN_TIMEOUT_ENV, RUN_TIMEOUT_SECONDS = "LAKEHOUSE_TUI_RUN_TIMEOUT", 6 * 3600
 
 
 @dataclass(frozen=True)
