@@ -438,7 +438,7 @@ def test_unreadable_config_is_one_line(xdg: dict[str, str], tmp_path: Path) -> N
     result = run_cli(["--config", str(directory), "status"])
     assert result.code == 2
     assert len(result.err_lines) == 1
-    assert result.err_lines[0].startswith(f"lakehouse-tui: {directory}: cannot read config file")
+    assert result.err_lines[0].startswith(f"lakehouse-tui: {directory}: not a regular file")
     binary = tmp_path / "binary.toml"
     binary.write_bytes(b"\xff\xfe\x00garbage")
     result = run_cli(["--config", str(binary), "status"])
