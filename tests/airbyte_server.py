@@ -2,13 +2,15 @@
 
 It serves the endpoints lakehouse-tui uses from BOTH Airbyte APIs (public `/api/public/v1`,
 configuration `/api/v1`) and checks every request body, query parameter and its own response
-against the JSON schemas in shared/specs/airbyte/*.yaml. Mismatches are collected in
+against the JSON schemas in tests/specs/airbyte/*.yaml. Mismatches are collected in
 `FakeAirbyte.errors`; the `running()` context manager fails the test when there are any.
 
 Behaviour is scripted per test: each job walks through a list of statuses (one step per status
 poll), may be held at `running` until `release` is set or it is cancelled, and `fail(op, kind)`
 queues faults for a logical operation: "500", "401", "drop" (close the socket without an
-answer), "drop_after" (do the work, then drop the answer) and "slow" (answer late).
+answer), "drop_after" (do the work, then drop the answer) and "slow" (answer late), plus the
+hostile answers of tests/airbyte_hostile.py ("silent", "trickle", "huge", "array",
+"nostatus", "echo_secret").
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ import referencing
 import yaml
 from referencing.jsonschema import DRAFT202012
 
+from airbyte_hostile import HOSTILE_KINDS, Hostile
+
 CLIENT_ID = "lakehouse-tui-app"
 CLIENT_SECRET = "cs-VERY-SECRET-0f3a9"
 USERNAME = "airbyte"
@@ -52,20 +56,14 @@ END = ("succeeded", "failed", "cancelled")
 
 
 def spec_dir() -> Path:
-    """shared/specs/airbyte: $AIRBYTE_SPEC_DIR, a vendored copy, or next to the checkout."""
-    here = Path(__file__).resolve().parent
-    candidates = [
-        Path(os.environ.get("AIRBYTE_SPEC_DIR", "/nonexistent")),
-        here / "specs" / "airbyte",
-        here.parent / "specs" / "airbyte",
-        here.parent.parent / "shared" / "specs" / "airbyte",
-    ]
-    for candidate in candidates:
-        if (candidate / "api.yaml").exists():
-            return candidate
-    raise FileNotFoundError(
-        "Airbyte specs not found; set AIRBYTE_SPEC_DIR to the folder holding api.yaml"
+    """tests/specs/airbyte (the copy kept in the repo, see its README); $AIRBYTE_SPEC_DIR
+    points at another copy, e.g. a newer upstream one."""
+    folder = Path(
+        os.environ.get("AIRBYTE_SPEC_DIR") or Path(__file__).resolve().parent / "specs" / "airbyte"
     )
+    if not (folder / "api.yaml").exists():
+        raise FileNotFoundError(f"{folder}: no api.yaml; AIRBYTE_SPEC_DIR must name a spec folder")
+    return folder
 
 
 class Spec:
@@ -242,6 +240,8 @@ class FakeAirbyte:
         self.conflict_status = 409  # older servers answered 500 for "already running"
         self.token_ttl = token_ttl
         self.slow_seconds = slow_seconds
+        self.client_secret = CLIENT_SECRET
+        self.hostile = Hostile()  # tests/airbyte_hostile.py: answers no real server gives
         self.tokens: dict[str, float] = {}
         self.tokens_issued = 0
         self.expired_token_uses = 0
@@ -321,6 +321,10 @@ class FakeAirbyte:
             return self._reject(h, "; ".join(problems))
 
         fault = self._next_fault(op)
+        if fault in HOSTILE_KINDS:
+            return self.hostile.answer(
+                self, h, fault, getattr(self, f"_{doc}_{op}"), body, query, params
+            )
         if fault == "drop":
             h.close_connection = True
             return None
@@ -525,7 +529,7 @@ class FakeAirbyte:
         return 404, body, (self.P, "/components/schemas/ResourceNotFoundProblemResponse")
 
     def _api_token(self, body: Any, query: Any, params: Any) -> tuple[int, Any, Any]:
-        if body.get("client_id") != CLIENT_ID or body.get("client_secret") != CLIENT_SECRET:
+        if body.get("client_id") != CLIENT_ID or body.get("client_secret") != self.client_secret:
             problem = _problem(403, "forbidden", "forbidden", "Invalid client credentials")
             return 403, problem, (self.P, "/components/schemas/ForbiddenProblemResponse")
         token = secrets.token_urlsafe(24)
@@ -663,7 +667,7 @@ class FakeAirbyte:
         return status, {"message": message}, (self.C, "/components/schemas/KnownExceptionInfo")
 
     def _config_token(self, body: Any, query: Any, params: Any) -> tuple[int, Any, Any]:
-        if body["client_id"] != CLIENT_ID or body["client_secret"] != CLIENT_SECRET:
+        if body["client_id"] != CLIENT_ID or body["client_secret"] != self.client_secret:
             return self._config_error(401, "Invalid client credentials")
         token = secrets.token_urlsafe(24)
         self.tokens[token] = time.monotonic() + self.token_ttl  # AccessToken has no expires_in

@@ -10,11 +10,14 @@ import contextlib
 import itertools
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
+import psycopg2
 import pytest
 from psycopg2 import sql
 
 import pg_server as pg_server_module
+from lakehouse_tui import demo
 from lakehouse_tui.config import PostgresSettings
 
 ROLE = "lakehouse"
@@ -75,3 +78,53 @@ def pg_settings(
     )
     with contextlib.closing(pg_server.admin()) as conn, conn.cursor() as cur:
         cur.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(dbname)))
+
+
+@pytest.fixture
+def pg_marts_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_settings: PostgresSettings
+) -> str:
+    """A lake with its marts in the test PostgreSQL (schema `marts`) and 3 small demo
+    batches in `tmp_path / 'raw'`; its XDG dirs inside tmp_path. Returns the config path."""
+    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(name, str(tmp_path / name.lower()))
+    monkeypatch.delenv("LAKEHOUSE_TUI_CONFIG", raising=False)
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f"""
+[lake]
+raw_dir = "raw"
+warehouse = "warehouse.duckdb"
+[marts]
+target = "postgres"
+[postgres]
+host = "{pg_settings.host}"
+port = {pg_settings.port}
+dbname = "{pg_settings.dbname}"
+user = "{pg_settings.user}"
+password_env = "{pg_settings.password_env}"
+sslmode = "disable"
+schema = "marts"
+connect_timeout = 3
+""",
+        encoding="utf-8",
+    )
+    demo.generate(tmp_path / "raw", batches=3, hours=1, hz=0.05)
+    return str(path)
+
+
+def pg_rows(settings: PostgresSettings, password: str, query: str) -> list[tuple[object, ...]]:
+    with (
+        contextlib.closing(
+            psycopg2.connect(
+                host=settings.host,
+                port=settings.port,
+                dbname=settings.dbname,
+                user=settings.user,
+                password=password,
+            )
+        ) as connection,
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(query)
+        return list(cursor.fetchall())

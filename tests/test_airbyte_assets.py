@@ -124,3 +124,44 @@ def test_sigterm_during_a_sync_cancels_the_airbyte_job(
     assert run is not None and run.status == "cancelled"
     statuses = {a.asset_key: a.status for a in store.run_assets(run.id)}
     assert set(statuses.values()) == {"cancelled"}
+
+
+def leaked(secret: str, text: str, size: int = 6) -> list[str]:
+    """The `size`-character pieces of the secret (as sent or whitespace-collapsed) in text."""
+    forms = {secret, " ".join(secret.split())}
+    pieces = {form[i : i + size] for form in forms for i in range(len(form) - size + 1)}
+    return sorted(piece for piece in pieces if piece in text)
+
+
+@pytest.mark.parametrize("secret", ["Q7-SeCrEt-4f2a-LONG-ENOUGH", "AB  two  spaces\tand-a-tab  Z9"])
+def test_a_server_echoing_the_secret_leaks_no_part_of_it(
+    secret: str,
+    server: FakeAirbyte,
+    config_path: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Echoed after 147 characters (where shortening used to cut the secret in half) or with
+    runs of spaces (which collapsing whitespace used to hide from the mask)."""
+    monkeypatch.setenv("TEST_AIRBYTE_CLIENT_SECRET", secret)
+    server.client_secret = secret
+    server.add_connection(HISTORIAN)
+    server.fail("token", "echo_secret", "echo_secret")  # one for each run below
+    for extra in ([], ["--json"]):
+        code = cli.main(["--config", config_path, "--materialize", "airbyte_historian", *extra])
+        assert code == 1
+    out, err = capsys.readouterr()
+    assert "refused the application credentials" in err  # the failure is still explained
+    assert "secret=***" in err
+    assert leaked(secret, out + err) == []
+    store = RunStore(load(config_path).store_path)
+    run = store.last_run()
+    assert run is not None and run.status == "failed" and "secret=***" in (run.message or "")
+    rows = [a.message or "" for a in store.run_assets(run.id)]
+    rows += [line.message for line in store.logs(run.id)]
+    rows += [json.dumps(event) for event in store.events(run.id)]
+    assert any("secret=***" in row for row in rows)
+    assert leaked(secret, "\n".join(rows)) == []
+    store.close()
+    files = b"".join(p.read_bytes() for p in load(config_path).state_dir.glob("runs.sqlite*"))
+    assert leaked(secret, files.decode("utf-8", "replace")) == []

@@ -21,7 +21,7 @@ from lakehouse_tui import config as config_module
 from lakehouse_tui.core import checks, manifest, warehouse
 from lakehouse_tui.core.workspace import Workspace
 
-ALL_CHECKS = 17
+ALL_CHECKS = 18
 BY_DBT = "relationships_fact_bioreactor_batch_stats_batch_id__batch_id__ref_dim_batch_"
 
 

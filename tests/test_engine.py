@@ -14,7 +14,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from child_output import Lines
 from engine_fixtures import (
     ALL_KEYS,
     MODEL_KEYS,
@@ -64,7 +64,7 @@ def test_plan_order(parsed_workspace: Any) -> None:
         "relationships_fact_bioreactor_batch_stats_batch_id__batch_id__ref_dim_batch_",
     )
     assert plan.steps[1].indirect_selection == "empty"
-    assert len(plan.steps[1].executor_checks) == 16
+    assert len(plan.steps[1].executor_checks) == 17
     assert plan.steps[1].target == "duckdb"
     # Every asset comes after its parents.
     position = {key: i for i, key in enumerate(plan.assets)}
@@ -93,7 +93,9 @@ def test_plan_with_postgres_marts(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
             "curated.fact_bioreactor_batch_stats",
         )
         assert plan.steps[3].dbt_select == ("mart_bioreactor_overview",)
-        assert plan.steps[3].indirect_selection is None  # dbt runs the mart's tests itself
+        # The executor evaluates the mart's checks before publishing it (write-audit-publish).
+        assert plan.steps[3].indirect_selection == "empty"
+        assert len(plan.steps[3].executor_checks) == 2
         # Publishing is not an asset of its own.
         assert plan.assets == ["raw_bioreactor_data", *DBT_ORDER]
     finally:
@@ -102,8 +104,10 @@ def test_plan_with_postgres_marts(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert result.out.splitlines() == [
         "Plan for 'tag:mart': 1 assets in 2 steps",
         "  1. publish: copy to PostgreSQL: curated.dim_batch, curated.fact_bioreactor_batch_stats",
-        "  2. dbt postgres: dbt build --target postgres --select mart_bioreactor_overview",
+        "  2. dbt postgres: dbt build --target postgres --select mart_bioreactor_overview"
+        " --indirect-selection empty",
         "     assets: mart_bioreactor_overview",
+        "     checks: 2 evaluated by the executor, 0 by dbt (in the --select)",
     ]
 
 
@@ -200,7 +204,12 @@ def test_failing_blocking_check_stops_downstream(fresh_built: Lake) -> None:
     assert run["status"] == "failed"
     assert "accepted_values" in run["message"]
     assets = lake.run_assets(run["id"])
-    assert assets["fact_bioreactor_batch_stats"]["status"] == "materialized"
+    # Write-audit-publish: the rejected version of the fact table was never published.
+    assert assets["fact_bioreactor_batch_stats"]["status"] == "failed"
+    assert "the new version was not published" in assets["fact_bioreactor_batch_stats"]["message"]
+    assert lake.query(
+        "select count(*) from curated.fact_bioreactor_batch_stats where tag = 'foam'"
+    ) == [(0,)]
     assert assets["mart_bioreactor_overview"]["status"] == "skipped"
     assert assets["mart_bioreactor_overview"]["message"].startswith(
         "upstream fact_bioreactor_batch_stats failed check accepted_values_"
@@ -231,7 +240,7 @@ def test_failing_blocking_check_stops_downstream(fresh_built: Lake) -> None:
         (0,)
     ]
     assert "check accepted_values" in result.err and "severity error" in result.err
-    assert lake.status()["fact_bioreactor_batch_stats"]["status"] == "check_failed"
+    assert lake.status()["fact_bioreactor_batch_stats"]["status"] == "failed"
 
 
 def test_warning_check_does_not_block(fresh_built: Lake) -> None:
@@ -509,38 +518,27 @@ def test_second_run_gets_exit_3_naming_the_holder(fresh_built: Lake) -> None:
     assert len(lake.runs()) == runs_before
 
 
-def _waiting_on_flock(pid: int) -> bool:
-    # Blocked lock requests show in /proc/locks as "N: -> FLOCK ADVISORY WRITE <pid> ...".
-    for line in Path("/proc/locks").read_text().splitlines():
-        fields = line.split()
-        if "->" in fields and "FLOCK" in fields and str(pid) in fields:
-            return True
-    return False
-
-
 def test_wait_queues_behind_the_holder(fresh_built: Lake) -> None:
     lake = fresh_built
     holder = LockHolder("holder-run", os.getpid(), "tui", time.time())
     lock = RunLock(lake.lock_path, holder)
     lock.acquire()
-    child = lake.spawn("--wait", "--trigger", "timer", "--materialize", "tag:mart")
+    child = lake.spawn("--max-wait", "10m", "--trigger", "timer", "--materialize", "tag:mart")
     try:
-        wait_for(
-            lambda: _waiting_on_flock(child.pid) or child.poll() is not None,
-            60,
-            "the child to wait on the lock",
-        )
-        assert child.poll() is None, child.communicate()
+        lines = Lines(child.stderr)
+        waiting = lines.wait_for_line("waiting for run holder-run")
+        assert f"(pid {os.getpid()}, trigger tui, started " in waiting
+        assert waiting.endswith("giving up after 10m (--max-wait)"), waiting
+        assert child.poll() is None
         runs_while_waiting = len(lake.runs())
-        releaser = threading.Thread(target=lock.release)
-        releaser.start()
-        releaser.join()
-        _, err = child.communicate(timeout=120)
+        lock.release()
+        child.wait(timeout=120)
     finally:
         lock.release()
         if child.poll() is None:
             child.kill()
-            child.communicate()
+            child.wait()
+    err = lines.text()
     assert child.returncode == 0, err
     runs = lake.runs()
     assert len(runs) == runs_while_waiting + 1
@@ -700,9 +698,10 @@ def test_status_before_any_run(lake: Lake) -> None:
 
 
 def test_wait_with_skip_unchanged_decides_after_the_wait(medium_lake: Lake) -> None:
-    """The timer runs `--wait --skip-unchanged`. Queued behind a run that materializes
-    everything, it must find nothing stale once it gets the lock, and record a no-op instead
-    of building everything a second time."""
+    """`--wait --skip-unchanged` (e.g. from cron or a script): queued behind a run that
+    materializes everything, it must find nothing stale once it gets the lock, and record a
+    no-op instead of building everything a second time. (The OS timer runs `--wait` alone:
+    a nightly job also syncs Airbyte, whose changes no fingerprint here can see.)"""
     lake = medium_lake
     first = lake.spawn("--materialize", "*")
     second = None
@@ -712,17 +711,13 @@ def test_wait_with_skip_unchanged_decides_after_the_wait(medium_lake: Lake) -> N
         second = lake.spawn(
             "--wait", "--skip-unchanged", "--trigger", "timer", "--materialize", "*"
         )
-        wait_for(
-            lambda: _waiting_on_flock(second.pid) or second.poll() is not None,
-            60,
-            "the second run to queue on the lock",
-        )
-        assert second.poll() is None, second.communicate()
+        second_err = Lines(second.stderr)
+        second_err.wait_for_line(f"waiting for run {run['id']} (pid {first.pid}, trigger cli")
+        assert second.poll() is None
         first.send_signal(signal.SIGCONT)
         _, first_err = first.communicate(timeout=120)
         assert first.returncode == 0, first_err
-        _, second_err = second.communicate(timeout=120)
-        assert second.returncode == 0, second_err
+        assert second.wait(timeout=120) == 0, second_err.text()
     finally:
         for child in (first, second):
             if child is not None and child.poll() is None:
@@ -749,7 +744,7 @@ def emit(self, event, **fields):
     if event == sys.argv[1] and fields.get("asset") == sys.argv[2]:
         # What the TUI's cancel key and systemd's stop send; the handler that
         # `--materialize` installs turns it into KeyboardInterrupt in the main thread.
-        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), getattr(signal, sys.argv[4]))
 
 executor.Executor.emit = emit
 from lakehouse_tui.cli import main
@@ -758,12 +753,20 @@ sys.exit(main(["--config", sys.argv[3], "--materialize", "*"]))
 
 
 def _sigterm_at(
-    lake: Lake, event_name: str, asset: str
+    lake: Lake, event_name: str, asset: str, signal_name: str = "SIGTERM"
 ) -> tuple[subprocess.CompletedProcess[str], Any]:
-    """Run '*' in a child that sends itself SIGTERM right after `event_name` for `asset`:
-    a cancel at an exact point of the run, with real dbt."""
+    """Run '*' in a child that sends itself SIGTERM (or another signal) right after
+    `event_name` for `asset`: a cancel at an exact point of the run, with real dbt."""
     done = subprocess.run(
-        [sys.executable, "-c", CANCEL_SCRIPT, event_name, asset, str(lake.config_path)],
+        [
+            sys.executable,
+            "-c",
+            CANCEL_SCRIPT,
+            event_name,
+            asset,
+            str(lake.config_path),
+            signal_name,
+        ],
         env=lake.subprocess_env(),
         cwd=lake.root,
         capture_output=True,
@@ -774,16 +777,26 @@ def _sigterm_at(
     return done, run
 
 
-def test_sigterm_while_dbt_runs_cancels_the_run(lake: Lake) -> None:
-    """SIGTERM while dbt is building: dbtRunner catches the KeyboardInterrupt and hands it
-    back as result.exception; the run must still end as cancelled, exit 130, no traceback."""
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_a_cancel_while_dbt_runs_is_recorded_as_cancelled(lake: Lake, signal_name: str) -> None:
+    """Ctrl-C or SIGTERM while dbt is building: dbt interrupts the model it is running and
+    reports it errored, and hands the KeyboardInterrupt back. The run, and every asset it had
+    not finished, is `cancelled` (not failed), exit 130, no traceback; a cancelled asset is
+    stale, "last run was cancelled"."""
     lake.demo()
-    done, run = _sigterm_at(lake, "asset_started", "dim_batch")
+    assert lake.cli("--materialize", "*").code == 0
+    done, run = _sigterm_at(lake, "asset_started", "dim_batch", signal_name)
     assert "Traceback" not in done.stderr, done.stderr
     assert done.returncode == 130, done.stderr
     assert run["status"] == "cancelled"
+    assert run["message"].startswith("cancelled")
     statuses = {k: a["status"] for k, a in lake.run_assets(run["id"]).items()}
-    assert not {"running", "pending"} & set(statuses.values()), statuses
+    assert not {"running", "pending", "failed"} & set(statuses.values()), statuses
+    assert statuses["dim_batch"] == "cancelled"
+    assert "failed" not in done.stderr.lower(), done.stderr
+    status = lake.status()
+    assert status["dim_batch"]["status"] == "stale"
+    assert status["dim_batch"]["stale_reason"] == "last run was cancelled"
     assert lake.cli("--materialize", "*").code == 0
 
 
@@ -830,31 +843,69 @@ def test_status_and_a_second_run_while_a_run_is_live(medium_lake: Lake) -> None:
     )
 
 
+# The real run, with its first look at the warehouse reported on stderr: the probe's answer
+# is passed on unchanged, so the run behaves as it would without it.
+READER_PROBE = """
+import sys
+from lakehouse_tui.core import warehouse
+
+original = warehouse.held_elsewhere
+
+def held_elsewhere(path):
+    held = original(path)
+    print(f"probe: held elsewhere: {held}", file=sys.stderr, flush=True)
+    return held
+
+warehouse.held_elsewhere = held_elsewhere
+from lakehouse_tui.cli import main
+sys.exit(main(["--config", sys.argv[1], "--materialize", "dim_batch"]))
+"""
+
+
 def test_run_waits_for_a_reader_holding_the_warehouse(fresh_built: Lake) -> None:
-    """A short-lived reader (the TUI's preview, a DuckDB shell) delays a run, never fails it."""
+    """A short-lived reader (the TUI's preview, a DuckDB shell) delays a run, never fails it:
+    the reader lets go only once the run has found the warehouse held."""
     reader = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import duckdb, sys, time\n"
+            "import duckdb, sys\n"
             f"c = duckdb.connect({str(fresh_built.warehouse)!r}, read_only=True)\n"
             "print('held', flush=True)\n"
             "sys.stdin.readline()\n"
-            "time.sleep(1.0)\n"  # keep holding for a moment after the run has started
-            "c.close()\n",
+            "c.close()\n"
+            "print('closed', flush=True)\n",
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert reader.stdout is not None and reader.stdin is not None
-    assert reader.stdout.readline().strip() == "held"
-    reader.stdin.write("go\n")
-    reader.stdin.flush()
-    result = fresh_built.cli("--materialize", "dim_batch")
-    reader.wait(timeout=30)
-    assert result.code == 0, result.err
+    run = None
+    try:
+        assert reader.stdout is not None and reader.stdin is not None
+        assert reader.stdout.readline().strip() == "held"
+        run = subprocess.Popen(
+            [sys.executable, "-c", READER_PROBE, str(fresh_built.config_path)],
+            env=fresh_built.subprocess_env(),
+            cwd=fresh_built.root,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        err = Lines(run.stderr)
+        err.wait_for_line("probe: held elsewhere:")
+        assert err.with_text("probe: held elsewhere: True"), err.lines
+        assert run.poll() is None  # waiting for the reader, not failed
+        reader.stdin.write("go\n")
+        reader.stdin.flush()
+        assert reader.stdout.readline().strip() == "closed"
+        assert run.wait(timeout=120) == 0, err.text()
+    finally:
+        for child in (reader, run):
+            if child is not None and child.poll() is None:
+                child.kill()
+                child.wait()
     assert fresh_built.last_run()["status"] == "succeeded"
+    assert fresh_built.last_run()["selection"] == "dim_batch"
 
 
 def test_unchanged_raw_files_are_not_reread_but_changed_ones_are(fresh_built: Lake) -> None:
@@ -871,3 +922,13 @@ def test_unchanged_raw_files_are_not_reread_but_changed_ones_are(fresh_built: La
     result = lake.cli("--materialize", "raw_bioreactor_data")
     assert result.code == 1
     assert f"{files[0]}: not a readable parquet file" in result.err
+
+
+def test_logs_are_plain_text(built_lake: Lake) -> None:
+    """dbt colours its lines (`[\\x1b[32mOK\\x1b[0m in 0.19s]`); the run store keeps the text
+    without escape codes (they cut lines in the Logs tab), and keeps the level."""
+    rows = built_lake.store_rows("select level, message from logs")
+    created = [r for r in rows if "OK created sql table model curated.dim_batch" in r["message"]]
+    assert created and created[0]["level"] == "info"
+    assert "[OK in " in created[0]["message"]
+    assert [r["message"] for r in rows if "\x1b" in r["message"]] == []

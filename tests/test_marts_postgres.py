@@ -7,12 +7,12 @@ import math
 from pathlib import Path
 
 import duckdb
-import psycopg2
 import pytest
 
 from lakehouse_tui import cli, demo
 from lakehouse_tui.config import PostgresSettings, load
 from lakehouse_tui.core.store import RunStore
+from pg_fixtures import pg_rows
 
 MART_COLUMNS = (
     "batch_id, equipment_id, site, batch_start, batch_end, duration_hours, tag, "
@@ -29,51 +29,8 @@ select {MART_COLUMNS} from (
 
 
 @pytest.fixture
-def config_path(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_settings: PostgresSettings
-) -> str:
-    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
-        monkeypatch.setenv(name, str(tmp_path / name.lower()))
-    monkeypatch.delenv("LAKEHOUSE_TUI_CONFIG", raising=False)
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f"""
-[lake]
-raw_dir = "raw"
-warehouse = "warehouse.duckdb"
-[marts]
-target = "postgres"
-[postgres]
-host = "{pg_settings.host}"
-port = {pg_settings.port}
-dbname = "{pg_settings.dbname}"
-user = "{pg_settings.user}"
-password_env = "{pg_settings.password_env}"
-sslmode = "disable"
-schema = "marts"
-connect_timeout = 3
-""",
-        encoding="utf-8",
-    )
-    demo.generate(tmp_path / "raw", batches=3, hours=1, hz=0.05)
-    return str(path)
-
-
-def pg_rows(settings: PostgresSettings, password: str, query: str) -> list[tuple[object, ...]]:
-    with (
-        contextlib.closing(
-            psycopg2.connect(
-                host=settings.host,
-                port=settings.port,
-                dbname=settings.dbname,
-                user=settings.user,
-                password=password,
-            )
-        ) as connection,
-        connection.cursor() as cursor,
-    ):
-        cursor.execute(query)
-        return list(cursor.fetchall())
+def config_path(pg_marts_config: str) -> str:
+    return pg_marts_config
 
 
 def same(a: list[tuple[object, ...]], b: list[tuple[object, ...]]) -> bool:
@@ -171,3 +128,48 @@ def test_postgres_down_fails_fast_with_one_line(
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if "mart_bioreactor_overview: failed" in line]
     assert lines and "connection refused; is PostgreSQL running" in lines[0]
+
+
+def test_a_schema_that_breaks_out_of_its_quotes_is_refused_before_anything_runs(
+    config_path: str,
+    pg_settings: PostgresSettings,
+    pg_password: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """dbt-postgres quotes the schema but does not escape a `"` in it: this one used to
+    create public.pwned. Now the config is refused, naming file, line and key."""
+    text = Path(config_path).read_text(encoding="utf-8")
+    crafted = """schema = 'marts"; create table public.pwned (i int); --'"""
+    text = text.replace('schema = "marts"', crafted)
+    Path(config_path).write_text(text, encoding="utf-8")
+    assert cli.main(["--config", config_path, "--materialize", "*"]) == 2
+    err = capsys.readouterr().err.strip()
+    number = text.splitlines().index(crafted) + 1
+    value = crafted.split(" = ")[1][1:-1]
+    assert err == (
+        f"lakehouse-tui: {config_path}:{number}: [postgres] schema: expected a PostgreSQL "
+        "name of 1-63 bytes without quotes, backslashes or control characters that does not "
+        f"start with pg_, got {value!r}"
+    )
+    tables = pg_rows(pg_settings, pg_password, "select to_regclass('public.pwned')::text")
+    assert tables == [(None,)]
+
+
+def test_an_odd_but_legal_schema_name_holds_the_marts(
+    config_path: str,
+    pg_settings: PostgresSettings,
+    pg_password: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    odd = "Marts 2026-Q1 $x"
+    text = Path(config_path).read_text(encoding="utf-8")
+    Path(config_path).write_text(text.replace('"marts"', f'"{odd}"'), encoding="utf-8")
+    assert cli.main(["--config", config_path, "--materialize", "*"]) == 0
+    rows = pg_rows(
+        pg_settings, pg_password, f'select count(*) from "{odd}".mart_bioreactor_overview'
+    )
+    assert rows == [(3 * len(demo.TAGS),)]
+    store = RunStore(load(config_path).store_path)
+    latest = store.latest_materializations()["mart_bioreactor_overview"]
+    assert latest.metadata["rows"] == 3 * len(demo.TAGS)
+    assert latest.metadata["location"].endswith(f"/{odd}.mart_bioreactor_overview")

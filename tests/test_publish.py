@@ -611,3 +611,24 @@ def test_psycopg2_errors_are_not_leaked(pg_settings: PostgresSettings) -> None:
         connect(bad, PASSWORD)
     assert not isinstance(info.value, psycopg2.Error)
     assert info.value.__cause__ is None
+
+
+def test_odd_schema_and_table_names_are_quoted(
+    warehouse: Path, pg_settings: PostgresSettings
+) -> None:
+    """Names with quotes, spaces and capitals are identifiers (sql.Identifier), never SQL."""
+    schema, table = "Curated \"Q1\" 'x'", "dim batch; drop table x"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(f'CREATE SCHEMA "{schema.replace(chr(34), chr(34) * 2)}"')
+        con.execute(
+            f'CREATE TABLE "{schema.replace(chr(34), chr(34) * 2)}"."{table}" AS '
+            "SELECT * FROM curated.dim_batch"
+        )
+    (done,) = publish_tables(warehouse, [(schema, table)], pg_settings, PASSWORD)
+    assert (done.schema, done.table, done.rows) == (schema, table, BATCHES)
+    with pg(pg_settings) as conn, conn.cursor() as cur:
+        cur.execute(
+            "select count(*) from pg_tables where schemaname = %s and tablename = %s",
+            (schema, table),
+        )
+        assert cur.fetchone() == (1,)

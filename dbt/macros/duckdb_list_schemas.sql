@@ -8,7 +8,7 @@
     select schema_name
     from system.information_schema.schemata
     {% if database is not none %}
-    where lower(catalog_name) = '{{ database | replace('"', '') | lower }}'
+    where lower(catalog_name) = {{ sql_string(database | replace('"', '') | lower) }}
     {% endif %}
   {% endset %}
   {{ return(run_query(sql)) }}

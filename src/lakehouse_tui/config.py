@@ -11,92 +11,29 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-import zoneinfo
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from lakehouse_tui import paths
+from lakehouse_tui import keymap, paths, redact
+from lakehouse_tui.config_checks import (
+    Check,
+    boolean,
+    cron_string,
+    duration,
+    env_var_name,
+    integer,
+    memory_size,
+    nonempty_string,
+    one_of,
+    parse_duration,
+    pg_name,
+    positive_number,
+    string,
+    timezone_name,
+)
 from lakehouse_tui.errors import ConfigError
-from lakehouse_tui.schedule.cron import CronError, parse_cron
-
-# A check returns None when the value is fine, else the expected form as words.
-Check = Callable[[Any], str | None]
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def string() -> Check:
-    return lambda v: None if isinstance(v, str) else "a string"
-
-
-def nonempty_string() -> Check:
-    return lambda v: None if isinstance(v, str) and v.strip() else "a non-empty string"
-
-
-def integer(low: int, high: int) -> Check:
-    return lambda v: None if _is_int(v) and low <= v <= high else f"a whole number {low}-{high}"
-
-
-def positive_number() -> Check:
-    return lambda v: None if _is_number(v) and v > 0 else "a number > 0"
-
-
-def boolean() -> Check:
-    return lambda v: None if isinstance(v, bool) else "true or false"
-
-
-def one_of(*choices: str) -> Check:
-    words = " or ".join(f'"{c}"' for c in choices)
-    return lambda v: None if v in choices else words
-
-
-def env_var_name() -> Check:
-    pattern = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-    return lambda v: (
-        None
-        if isinstance(v, str) and pattern.match(v)
-        else "the NAME of an environment variable (e.g. LAKEHOUSE_PG_PASSWORD), not the secret"
-    )
-
-
-def memory_size() -> Check:
-    pattern = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
-    return lambda v: None if isinstance(v, str) and pattern.match(v) else 'a size like "4GB"'
-
-
-def cron_string() -> Check:
-    def check(v: Any) -> str | None:
-        if not isinstance(v, str):
-            return 'a five-field cron string like "0 2 * * *"'
-        try:
-            parse_cron(v)
-        except CronError as err:
-            return f'a five-field cron string like "0 2 * * *" ({err})'
-        return None
-
-    return check
-
-
-def timezone_name() -> Check:
-    def check(v: Any) -> str | None:
-        expected = 'an IANA time zone like "Europe/London"'
-        if not isinstance(v, str) or not v:
-            return expected
-        try:
-            zoneinfo.ZoneInfo(v)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            return expected
-        return None
-
-    return check
 
 
 @dataclass(frozen=True)
@@ -119,15 +56,15 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "postgres": {
         "host": Key("localhost", nonempty_string(), "PostgreSQL host"),
         "port": Key(5432, integer(1, 65535), "PostgreSQL port"),
-        "dbname": Key("lakehouse", nonempty_string(), "database"),
-        "user": Key("lakehouse", nonempty_string(), "role"),
+        "dbname": Key("lakehouse", pg_name(), "database"),
+        "user": Key("lakehouse", pg_name(), "role"),
         "password_env": Key("LAKEHOUSE_PG_PASSWORD", env_var_name(), "env var with the password"),
         "sslmode": Key(
             "prefer",
             one_of("disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
             "libpq sslmode",
         ),
-        "schema": Key("marts", nonempty_string(), "schema the marts are built in"),
+        "schema": Key("marts", pg_name(schema=True), "schema the marts are built in"),
         "connect_timeout": Key(5, integer(1, 300), "seconds before a connection attempt fails"),
     },
     "schedule": {
@@ -138,6 +75,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         ),
         "cron": Key("0 2 * * *", cron_string(), "five-field cron"),
         "timezone": Key("Europe/London", timezone_name(), "IANA time zone of the cron"),
+        "max_wait": Key(
+            "2h", duration(), "how long a timer run (or --wait) queues behind a running run"
+        ),
     },
     "airbyte": {
         "url": Key("http://localhost:8000", nonempty_string(), "Airbyte server URL"),
@@ -159,7 +99,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         ),
         "connections": Key([], lambda v: None, "[[airbyte.connections]] entries"),
     },
-    "keymap": {},  # free-form: binding id -> key, checked by the TUI
+    "keymap": {},  # binding id -> key, checked against lakehouse_tui.keymap
 }
 
 CONNECTION_KEYS: dict[str, Key] = {
@@ -206,6 +146,11 @@ class ScheduleSettings:
     job: str
     cron: str
     timezone: str
+    max_wait: str = "2h"
+
+    @property
+    def max_wait_seconds(self) -> float:
+        return parse_duration(self.max_wait) or 0.0
 
 
 @dataclass(frozen=True)
@@ -332,6 +277,24 @@ def _connections(
     return tuple(result)
 
 
+def _keymap(raw: Mapping[str, Any], path: Path | None, locator: _Locator | None) -> dict[str, str]:
+    """binding id -> key; `tab.overview = "7"` (a dotted TOML key) means the id tab.overview."""
+    flat: dict[str, Any] = {}
+    for name, value in raw.items():
+        if isinstance(value, dict):
+            flat.update({f"{name}.{sub}": inner for sub, inner in value.items()})
+        else:
+            flat[name] = value
+    for binding_id, key in flat.items():
+        if not isinstance(key, str) or not key.strip():
+            raise _fail(path, locator, "keymap", binding_id, 'expected a key like "ctrl+r"')
+    # Textual matches key names as given: "?" must reach it as "question_mark".
+    flat = {binding_id: ",".join(keymap.keys_of(key)) for binding_id, key in flat.items()}
+    for binding_id, problem in keymap.problems(flat)[:1]:
+        raise _fail(path, locator, "keymap", binding_id, problem)
+    return flat
+
+
 def _resolve_path(value: str, base: Path | None) -> Path:
     path = Path(os.path.expandvars(value)).expanduser()
     if not path.is_absolute() and base is not None:
@@ -348,10 +311,7 @@ def from_mapping(raw: Mapping[str, Any], path: Path | None = None, text: str = "
             raise _fail(path, locator, section, None, f"unknown section; known sections: {known}")
         if not isinstance(value, dict):
             raise _fail(path, locator, section, None, "expected a table like [section]")
-    keymap_raw = raw.get("keymap", {})
-    for action, key in keymap_raw.items():
-        if not isinstance(key, str) or not key:
-            raise _fail(path, locator, "keymap", action, 'expected a key like "ctrl+r"')
+    keymap_raw = _keymap(raw.get("keymap", {}), path, locator)
 
     def values(section: str) -> dict[str, Any]:
         return _section_values(raw.get(section, {}), section, SCHEMA[section], path, locator)
@@ -360,6 +320,11 @@ def from_mapping(raw: Mapping[str, Any], path: Path | None = None, text: str = "
     data = paths.data_dir()
     airbyte = values("airbyte")
     airbyte["connections"] = _connections(airbyte["connections"], path, locator)
+    postgres = values("postgres")
+    # Whatever these variables hold is masked in every message, log line and error.
+    redact.register_env(
+        postgres["password_env"], airbyte["password_env"], airbyte["client_secret_env"]
+    )
     return Config(
         path=path,
         lake=LakeSettings(
@@ -373,7 +338,7 @@ def from_mapping(raw: Mapping[str, Any], path: Path | None = None, text: str = "
             threads=lake["threads"],
         ),
         marts=MartsSettings(**values("marts")),
-        postgres=PostgresSettings(**values("postgres")),
+        postgres=PostgresSettings(**postgres),
         schedule=ScheduleSettings(**values("schedule")),
         airbyte=AirbyteSettings(**airbyte),
         keymap=dict(keymap_raw),

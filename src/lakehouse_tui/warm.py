@@ -29,18 +29,17 @@ import ctypes
 import io
 import json
 import os
-import signal
 import sys
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import FrameType
 from typing import IO, TYPE_CHECKING, Any
 
-from lakehouse_tui.core import manifest
+from lakehouse_tui.core import cancel, manifest
 from lakehouse_tui.errors import LakehouseError, UsageError
 from lakehouse_tui.headless_run import RunOptions, run_selection
+from lakehouse_tui.redact import mask
 
 if TYPE_CHECKING:
     from lakehouse_tui.core.executor import RunOutcome
@@ -52,7 +51,7 @@ REQUEST_KEYS = {"selection", "job", "trigger", "skip_unchanged"}
 
 
 def emit(out: IO[str], event: str, **fields: Any) -> None:
-    out.write(json.dumps({"event": event, **fields}, default=str) + "\n")
+    out.write(mask(json.dumps({"event": event, **fields}, default=str)) + "\n")
     out.flush()
 
 
@@ -241,13 +240,6 @@ def release_memory() -> None:
         pass
 
 
-def _cancel_on_sigterm() -> None:
-    def handler(_signum: int, _frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, handler)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m lakehouse_tui.warm",
@@ -255,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--config", metavar="PATH", help="config file (default: see README)")
     args = parser.parse_args(argv)
-    _cancel_on_sigterm()
+    cancel.install()  # SIGTERM: the TUI's cancel key (recorded as cancelled)
     out = sys.stdout
     started = time.perf_counter()
     executor = WarmExecutor(args.config)

@@ -1,4 +1,5 @@
--- Every parquet file in the raw dir, typed; rows without batch, timestamp or tag are dropped.
+-- The raw parquet files (those lakehouse-tui validated, else every *.parquet in the raw dir),
+-- typed; rows without batch, timestamp or tag are dropped.
 select
     cast(batch_id as varchar) as batch_id,
     cast(equipment_id as varchar) as equipment_id,
@@ -6,10 +7,7 @@ select
     cast(tag as varchar) as tag,
     cast(value as double) as value,
     cast(site as varchar) as site
-from read_parquet(
-    '{{ env_var("LAKEHOUSE_TUI_RAW_DIR", "data/raw") }}/*.parquet',
-    union_by_name = true
-)
+from read_parquet({{ raw_parquet_files() }}, union_by_name = true)
 where batch_id is not null
   and ts is not null
   and tag is not null

@@ -13,7 +13,12 @@ if TYPE_CHECKING:
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("airbyte", help="inspect the Airbyte connections used as assets")
+    parser = commands.add_parser(
+        "airbyte",
+        help="inspect the Airbyte connections used as assets",
+        description="The [[airbyte.connections]] (or, with discover = true, every connection "
+        "of the workspace) that are assets upstream of raw_bioreactor_data.",
+    )
     actions = parser.add_subparsers(dest="airbyte_action", metavar="ACTION", required=True)
     listing = actions.add_parser(
         "list",
@@ -114,6 +119,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
         widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
         for row in table:
             print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    from lakehouse_tui.redact import mask
+
     for line in errors:
-        print(f"lakehouse-tui: {line}", file=sys.stderr)
+        print(f"lakehouse-tui: {mask(line)}", file=sys.stderr)
     return 1 if errors else 0

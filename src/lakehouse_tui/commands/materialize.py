@@ -1,30 +1,30 @@
 """`lakehouse-tui --materialize SEL` / `--job NAME`: the headless runner.
 
 Exit codes: 0 all succeeded (or nothing to do), 1 a step or blocking check failed, 2 usage or
-config error, 3 another run holds the lock, 130 cancelled.
+config error, 3 another run holds the lock (with --wait: it still did after the wait's bound),
+130 cancelled.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import threading
 import time
-from types import FrameType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from lakehouse_tui.config import Config
 
 
-def _cancel_on_sigterm() -> None:
-    """SIGTERM (the TUI's cancel key, systemd stopping the unit) cancels like Ctrl-C."""
+def cancel_on_sigterm() -> None:
+    """SIGINT and SIGTERM (the TUI's cancel key, systemd stopping the unit) cancel the run,
+    recorded as cancelled (exit 130)."""
+    from lakehouse_tui.core import cancel
 
-    def handler(_signum: int, _frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, handler)
+    cancel.install()
 
 
 def _stop_after_run_timeout() -> None:
@@ -62,17 +62,25 @@ def run(args: argparse.Namespace, config: Config) -> int:
             keys, description = workspace.resolve(args.materialize, args.job)
             if args.skip_unchanged:
                 keys &= workspace.stale_keys()
-            print(workspace.plan(keys, description).format())
+            plan = workspace.plan(keys, description)
+            if args.json:
+                document = {"selection": plan.selection, "assets": plan.assets}
+                print(json.dumps({**document, "steps": plan.to_list()}, indent=2))
+            else:
+                print(plan.format())
             return 0
-        _cancel_on_sigterm()
+        cancel_on_sigterm()
         _stop_after_run_timeout()
         options = RunOptions(
             selection=args.materialize,
             job=args.job,
             trigger=args.trigger,
             skip_unchanged=args.skip_unchanged,
-            wait=args.wait,
+            # --max-wait DURATION is --wait with its own bound.
+            wait=args.wait or args.max_wait is not None,
             json=args.json,
+            max_wait=config.schedule.max_wait_seconds if args.max_wait is None else args.max_wait,
+            max_wait_source="--max-wait" if args.max_wait is not None else "[schedule] max_wait",
         )
         # The same path as the warm executor's: lock, staleness, plan, executor.
         return run_selection(workspace, options, started)

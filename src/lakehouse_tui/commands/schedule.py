@@ -221,4 +221,7 @@ def last_timer_run_summary(config: Config) -> str | None:
     if last is None:
         return None
     ended = _when(last.ended_at) if last.ended_at else "still running"
-    return f"run {last.id} {last.status}, started {_when(last.started_at)}, ended {ended}"
+    summary = f"run {last.id} {last.status}, started {_when(last.started_at)}, ended {ended}"
+    if last.status == "failed" and last.message:
+        summary += f": {last.message}"  # e.g. it gave up waiting behind another run
+    return summary

@@ -12,7 +12,12 @@ if TYPE_CHECKING:
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("status", help="print every asset with its status")
+    parser = commands.add_parser(
+        "status",
+        help="print every asset with its status",
+        description="Every asset with its status, when it last materialized, its row count, "
+        "its checks and whether (and why) it is stale. Reads the run store; runs nothing.",
+    )
     parser.add_argument("--json", action="store_true", dest="status_json", help="print JSON")
     parser.set_defaults(handler=run)
 
@@ -45,4 +50,27 @@ def run(args: argparse.Namespace, config: Config) -> int:
     for s in statuses:
         if s.kind == "postgres":
             print(f"{s.key} lives in PostgreSQL: {s.location}")
+    for s in statuses:
+        for problem in s.check_problems:
+            print_check_problem(s.key, problem)
     return 0
+
+
+def print_check_problem(key: str, problem: dict[str, Any]) -> None:
+    """A failing or warning check with the first rows it found, like dbt's store_failures."""
+    failures = problem.get("failures")
+    found = f", {failures} failing row(s)" if failures is not None else ""
+    print(f"\ncheck {problem['check']} on {key}: {problem['status']}{found}")
+    if problem.get("message"):
+        print(f"  {problem['message']}")
+    sample = problem.get("failing_rows")
+    if not sample:
+        return
+    columns = [str(c) for c in sample["columns"]]
+    cells = [["NULL" if v is None else str(v) for v in row] for row in sample["rows"]]
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+    print("  " + "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
+    for row in cells:
+        print("  " + "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+    if failures is not None and failures > len(cells):
+        print(f"  ... first {len(cells)} of {failures}")

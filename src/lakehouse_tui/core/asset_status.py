@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from lakehouse_tui.core.store import CheckResult
 from lakehouse_tui.core.workspace import Workspace
 
 
@@ -24,6 +25,8 @@ class AssetStatus:
     rows: int | None
     location: str | None
     checks_summary: str
+    # Latest failing or warning checks: name, status, failures, message, first failing rows.
+    check_problems: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -67,6 +70,8 @@ def asset_statuses(workspace: Workspace) -> list[AssetStatus]:
             summary += f", {len(failing)} fail"
         if warning:
             summary += f", {len(warning)} warn"
+        if skipped := sum(1 for c in results if c.status == "skipped"):
+            summary += f", {skipped} skipped"
         location = asset.relation
         if asset.kind == "raw":
             location = str(workspace.config.lake.raw_dir)
@@ -89,6 +94,7 @@ def asset_statuses(workspace: Workspace) -> list[AssetStatus]:
                 rows=rows if isinstance(rows, int) else None,
                 location=location,
                 checks_summary=summary,
+                check_problems=tuple(_problem(c) for c in failing + warning),
             )
         )
     return result
@@ -97,3 +103,17 @@ def asset_statuses(workspace: Workspace) -> list[AssetStatus]:
 def workspace_is_running(workspace: Workspace, run_id: str) -> bool:
     run = workspace.store.get_run(run_id)
     return run is not None and run.status == "running"
+
+
+def _problem(result: CheckResult) -> dict[str, Any]:
+    problem: dict[str, Any] = {
+        "check": result.check_name,
+        "status": result.status,
+        "severity": result.severity,
+        "failures": result.failures,
+        "message": result.message,
+        "run_id": result.run_id,
+    }
+    if result.sample is not None:
+        problem["failing_rows"] = {"columns": result.sample.columns, "rows": result.sample.rows}
+    return problem

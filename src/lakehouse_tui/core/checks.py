@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from lakehouse_tui.core.dbt_setup import DbtSetup
+from lakehouse_tui.core.dbt_setup import DUCKDB_TARGET, DbtSetup
 
 CACHE_FILE = "lakehouse_tui_checks.json"
 
@@ -65,12 +65,13 @@ def _results(count: int) -> str:
     return f"{count} result" if count == 1 else f"{count} results"
 
 
-def evaluate(connection: Any, check: CheckSql) -> CheckResult:
-    """Run one check on a DuckDB connection and judge it as dbt would."""
+def evaluate(cursor: Any, check: CheckSql) -> CheckResult:
+    """Run one check on a DB-API cursor (DuckDB or psycopg2) and judge it as dbt would."""
     started = time.perf_counter()
     try:
-        row = connection.execute(check.query()).fetchone()
-    except Exception as err:  # duckdb.Error and friends: the check errored, like in dbt
+        cursor.execute(check.query())
+        row = cursor.fetchone()
+    except Exception as err:  # duckdb.Error, psycopg2.Error: the check errored, like in dbt
         lines = str(err).strip().splitlines()
         message = lines[0] if lines else type(err).__name__
         return CheckResult("error", None, message, time.perf_counter() - started)
@@ -100,10 +101,11 @@ def from_node(node: Any) -> CheckSql:
     )
 
 
-def load(setup: DbtSetup, key: str) -> dict[str, CheckSql] | None:
+def load(setup: DbtSetup, key: str, target: str = DUCKDB_TARGET) -> dict[str, CheckSql] | None:
     """The cached compiled checks, if they were compiled from the manifest `key` names."""
     try:
-        data = json.loads((setup.target_path / CACHE_FILE).read_text(encoding="utf-8"))
+        path = setup.target_path_for(target) / CACHE_FILE
+        data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("key") != key:
             return None
         return {uid: CheckSql(**fields) for uid, fields in data["checks"].items()}
@@ -111,26 +113,37 @@ def load(setup: DbtSetup, key: str) -> dict[str, CheckSql] | None:
         return None
 
 
-def save(setup: DbtSetup, key: str, checks: Iterable[CheckSql]) -> None:
+def save(
+    setup: DbtSetup, key: str, checks: Iterable[CheckSql], target: str = DUCKDB_TARGET
+) -> None:
     data = {"key": key, "checks": {c.unique_id: asdict(c) for c in checks}}
-    path = setup.target_path / CACHE_FILE
+    path = setup.target_path_for(target) / CACHE_FILE
     temporary = path.with_suffix(f".{os.getpid()}.tmp")  # two processes may compile at once
     temporary.write_text(json.dumps(data), encoding="utf-8")
     temporary.replace(path)  # a reader never sees half a file
 
 
-def compiled(setup: DbtSetup, dbt_manifest: Any, key: str | None) -> dict[str, CheckSql]:
-    """Every data test dbt could compile, from the cache when the manifest is unchanged.
+def compiled(
+    setup: DbtSetup, dbt_manifest: Any, key: str | None, target: str = DUCKDB_TARGET
+) -> dict[str, CheckSql]:
+    """Every data test dbt could compile for `target`, from the cache when the manifest is
+    unchanged.
 
     Compiling imports dbt and takes about 0.1 s in a warm process (0.5 s cold); it happens
     once after each parse. A test dbt cannot compile is left out: it runs as a dbt node,
-    where dbt reports its error as that check's result.
+    where dbt reports its error as that check's result. `dbt_manifest` is for DuckDB: other
+    targets compile from their own parse (their relations name other databases).
     """
-    if key is not None and (cached := load(setup, key)) is not None:
+    if key is not None and (cached := load(setup, key, target)) is not None:
         return cached
     from lakehouse_tui.core import dbt_run
 
-    checks = [from_node(node) for node in dbt_run.compile_tests(setup, dbt_manifest)]
+    manifest = dbt_manifest if target == DUCKDB_TARGET else None
+    checks = [from_node(node) for node in dbt_run.compile_tests(setup, manifest, target)]
+    if key is None:
+        from lakehouse_tui.core.manifest import manifest_key
+
+        key = manifest_key(setup, target)  # the parse this compile did wrote it
     if key is not None:
-        save(setup, key, checks)
+        save(setup, key, checks, target)
     return {check.unique_id: check for check in checks}

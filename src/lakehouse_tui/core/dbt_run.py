@@ -15,9 +15,16 @@ from typing import Any
 from dbt.cli.main import dbtRunner
 
 from lakehouse_tui.core import dbt_startup
-from lakehouse_tui.core.dbt_setup import DbtSetup
+from lakehouse_tui.core.dbt_setup import DUCKDB_TARGET, DbtSetup
 
 LOG_LEVELS = ("info", "warn", "error")
+# dbt colours its messages (`[\x1b[32mOK\x1b[0m in 0.19s]`); the run store keeps plain text.
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+
+
+def plain(text: str) -> str:
+    """`text` without terminal escape sequences."""
+    return ANSI_ESCAPE.sub("", text) if "\x1b" in text else text
 
 
 @dataclass(frozen=True)
@@ -63,13 +70,12 @@ class CallbackFailed(Exception):
 # the engine's own words (Conversion Error, Out of Memory Error, IO Error) follow it.
 _WHERE = re.compile(r"^\w+ Error in \w+ \S+( \(.*\))?:?$")
 _SOURCE_POINTER = re.compile(r"^(LINE \d+:|\^+$)")
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def cause_line(message: str) -> str:
     """The line of a dbt error message that says what went wrong: the first line after
     dbt's "<kind> Error in <node>" heading, else the first line. Empty for no message."""
-    lines = [line.strip() for line in _ANSI.sub("", message).splitlines() if line.strip()]
+    lines = [line.strip() for line in plain(message).splitlines() if line.strip()]
     if not lines:
         return ""
     if _WHERE.match(lines[0]):
@@ -87,7 +93,7 @@ def _node_event(kind: str, data: Any) -> NodeEvent:
         unique_id=info.unique_id,
         resource_type=info.resource_type,
         status=(result.status if result is not None else info.node_status) or "",
-        message=(result.message if result is not None else "") or "",
+        message=plain((result.message if result is not None else "") or ""),
         failures=(result.num_failures if result is not None else None),
         seconds=(result.execution_time if result is not None else 0.0),
     )
@@ -150,7 +156,7 @@ def _invoke(
     return result
 
 
-def compile_tests(setup: DbtSetup, manifest: Any) -> list[Any]:
+def compile_tests(setup: DbtSetup, manifest: Any, target: str = DUCKDB_TARGET) -> list[Any]:
     """`dbt compile` of every data test; the compiled test nodes (those that compiled).
 
     No warehouse access (no cache, no introspection): safe while another process writes.
@@ -164,6 +170,7 @@ def compile_tests(setup: DbtSetup, manifest: Any) -> list[Any]:
         "--quiet",
         "--log-level",
         "none",
+        target=target,
     )
     result = _invoke(setup, args, manifest=manifest)
     results: list[Any] = getattr(result.result, "results", None) or []
@@ -228,7 +235,7 @@ def build(
         if level in LOG_LEVELS and message.info.msg:
             node_info = getattr(message.data, "node_info", None)
             unique_id = node_info.unique_id if node_info is not None else None
-            on_log(unique_id or None, level, message.info.msg)
+            on_log(unique_id or None, level, plain(message.info.msg))
 
     args = setup.args("build", "--select", *select, "--log-level", "none", target=target)
     if indirect_selection is not None:

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lakehouse_tui import filesystem, paths
 from lakehouse_tui.config import Config
+from lakehouse_tui.core.raw import RAW_FILES_ENV
 from lakehouse_tui.errors import LakehouseError
 
 PROFILE_NAME = "lakehouse"
 RAW_DIR_ENV = "LAKEHOUSE_TUI_RAW_DIR"
+PUBLISH_ENV = "LAKEHOUSE_TUI_PUBLISH"  # read by dbt/macros/audited_table.sql
+PUBLISH_AFTER_CHECKS = "after_checks"
+PUBLISH_NOW = "now"
 DUCKDB_TARGET = "duckdb"
 POSTGRES_TARGET = "postgres"
 DUCKDB_MARTS_SCHEMA = "marts"
@@ -31,6 +35,8 @@ class DbtSetup:
     target_path: Path
     log_path: Path
     env: dict[str, str]
+    # Set during a run (the raw files it validated); not part of the manifest's fingerprint.
+    run_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def manifest_path(self) -> Path:
@@ -63,7 +69,11 @@ class DbtSetup:
         ]
 
     def apply_env(self) -> None:
+        """Our variables into os.environ. Without a validated file list (no raw step in
+        this run) the staging model reads the raw dir's *.parquet, as plain `dbt build`."""
         os.environ.update(self.env)
+        os.environ.pop(RAW_FILES_ENV, None)
+        os.environ.update(self.run_env)
 
 
 def _yaml_str(value: str) -> str:
@@ -105,6 +115,13 @@ def render_profile(config: Config) -> str:
     return "\n".join(lines) + "\n"
 
 
+def publish_mode() -> str:
+    """Tables are built aside and published by the executor after their blocking checks
+    (core.audit; dbt/macros/audited_table.sql); plain `dbt build` publishes at once.
+    LAKEHOUSE_TUI_PUBLISH=now brings back publish-then-test, for bench/ to measure the cost."""
+    return PUBLISH_NOW if os.environ.get(PUBLISH_ENV) == PUBLISH_NOW else PUBLISH_AFTER_CHECKS
+
+
 def prepare(config: Config) -> DbtSetup:
     """Write the profile (only when it changed, to keep dbt's partial parse valid)."""
     root = config.state_dir / "dbt"
@@ -113,7 +130,7 @@ def prepare(config: Config) -> DbtSetup:
         profiles_dir=root / "profiles",
         target_path=root / "target",
         log_path=root / "logs",
-        env={RAW_DIR_ENV: str(config.lake.raw_dir)},
+        env={RAW_DIR_ENV: str(config.lake.raw_dir), PUBLISH_ENV: publish_mode()},
     )
     hint = "set XDG_STATE_HOME to a directory"
     filesystem.private_dir(config.state_dir, "state dir", hint)

@@ -13,20 +13,23 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lakehouse_tui.config import Config
-from lakehouse_tui.core import raw, versions, warehouse, warehouse_state
+from lakehouse_tui.core import cancel, raw, versions, warehouse, warehouse_state
 from lakehouse_tui.core.assets import Check
-from lakehouse_tui.core.dbt_setup import DbtSetup
+from lakehouse_tui.core.dbt_setup import PUBLISH_AFTER_CHECKS, PUBLISH_ENV, DbtSetup
 from lakehouse_tui.core.graph import AssetGraph
 from lakehouse_tui.core.lock import LockHolder, RunLock
 from lakehouse_tui.core.plan import Plan, Step
-from lakehouse_tui.core.store import Materialization, RunStore
+from lakehouse_tui.core.store import FailingRows, Materialization, RunStore
 from lakehouse_tui.errors import LakehouseError
 
 if TYPE_CHECKING:
-    from lakehouse_tui.core.checks import CheckSql
+    from lakehouse_tui.core.audit import Session
+    from lakehouse_tui.core.checks import CheckResult, CheckSql
+
+T = TypeVar("T")
 
 # Asset statuses within a run.
 PENDING, RUNNING, MATERIALIZED, FAILED, SKIPPED, CANCELLED = (
@@ -106,6 +109,8 @@ class Executor:
         self.data_versions: dict[str, str] = {}
         self.plan = Plan("", ())
         self.latest: dict[str, Materialization] = {}
+        # Published tables whose previous version is kept until these dbt-node checks pass.
+        self.kept_versions: dict[str, set[str]] = {}
 
     # -- events -------------------------------------------------------------------------
 
@@ -132,7 +137,12 @@ class Executor:
         elif outcome.started is not None and outcome.duration is None:
             outcome.duration = now - outcome.started
         self.store.set_asset_status(self.run_id, key, status, message or None)
-        event = {RUNNING: "asset_started", FAILED: "asset_failed", SKIPPED: "asset_skipped"}
+        event = {
+            RUNNING: "asset_started",
+            FAILED: "asset_failed",
+            SKIPPED: "asset_skipped",
+            CANCELLED: "asset_cancelled",
+        }
         if status in event:
             self.emit(
                 event[status], step=outcome.step, asset=key, status=status, message=message or None
@@ -192,6 +202,7 @@ class Executor:
         self.run_id = run_id
         self.plan = plan
         started = time.time()
+        cancel.reset()
         self.outcomes = {key: AssetOutcome(key, step) for key, step in plan.asset_steps()}
         self.store.start_run(
             self.run_id,
@@ -216,7 +227,7 @@ class Executor:
                 self.run_step(step)
         except KeyboardInterrupt:
             self.settle_unfinished(CANCELLED, "run cancelled")
-            return self.finish("cancelled", "cancelled by the user", started)
+            return self.finish("cancelled", cancel.reason(), started)
         except Exception as err:
             # Never leave the run "running": record why it stopped, then let the CLI
             # report it (LakehouseError as one line, anything else with --debug).
@@ -232,7 +243,11 @@ class Executor:
                 f"{o.key} {o.status} ({o.message})" if o.message else f"{o.key} {o.status}"
                 for o in failed
             ]
-            parts += [f"check {name} failed" for name in self.failed_checks]
+            parts += [
+                f"check {name} failed"
+                for name in self.failed_checks
+                if not any(f"check {name} failed" in o.message for o in failed)
+            ]
             if skipped:
                 parts.append(f"{len(skipped)} downstream asset(s) skipped")
             return self.finish("failed", "; ".join(parts), started)
@@ -242,7 +257,7 @@ class Executor:
         """Give every asset that has no final status (pending, running, or built by dbt but
         not yet recorded) the given one."""
         for outcome in self.outcomes.values():
-            if outcome.status not in (MATERIALIZED, FAILED, SKIPPED):
+            if outcome.status not in (MATERIALIZED, FAILED, SKIPPED, CANCELLED):
                 self.set_status(outcome.key, status, message)
 
     def finish(self, status: str, message: str, started: float) -> RunOutcome:
@@ -360,6 +375,7 @@ class Executor:
             # Files unchanged since an earlier run were validated then: not read again.
             scan, files = raw.scan(raw_dir, self.store.raw_file_scans())
             self.store.save_raw_file_scans(files)
+            self.setup.run_env.update(raw.dbt_env(scan))  # dbt reads exactly these files
         except LakehouseError as err:
             self.store.add_logs([(self.run_id, key, time.time(), "error", str(err))])
             self.set_status(key, FAILED, str(err))
@@ -373,6 +389,18 @@ class Executor:
         key_of = {self.graph.assets[k].unique_id: k for k in keys}
         checks = {c.unique_id: c for k in keys for c in self.graph.assets[k].checks}
         own_checks, dbt_tests = self.split_checks(step, keys)
+        # Tables are built aside and published by the executor after their checks.
+        audited = {
+            k
+            for k in keys
+            if self.graph.assets[k].materialized == "table"
+            and self.setup.env.get(PUBLISH_ENV) == PUBLISH_AFTER_CHECKS
+        }
+        self.kept_versions = {
+            k: {c.name for c in self.graph.assets[k].checks if c.blocking} & set(step.dbt_checks)
+            for k in audited
+        }
+        self.kept_versions = {k: names for k, names in self.kept_versions.items() if names}
         finished: set[str] = set()
         logs: list[tuple[str, str | None, float, str, str]] = []
         metadata: dict[str, dict[str, Any]] = {}
@@ -394,11 +422,25 @@ class Executor:
             with guard:
                 handle_node(event)
             key = key_of.get(event.unique_id)
-            if key in own_checks and event.kind == "finished" and event.status == "success":
-                # Still in dbt's worker thread: the model's children wait for this.
+            if key is None or event.kind != "finished" or event.status != "success":
+                return
+            # Still in dbt's worker thread: the model's children wait for this.
+            if key in audited:
+                reason = self.publish_model(step, key, own_checks.pop(key, []), guard)
+            elif key in own_checks:
                 reason = self.run_own_checks(key, own_checks.pop(key), guard)
-                if reason:
-                    raise dbt_run.BlockDownstream(reason)
+            else:
+                reason = None
+            if reason:
+                raise dbt_run.BlockDownstream(reason)
+            # Published (a table) or checked (a view): say so now, not when dbt is done.
+            self.emit(
+                "asset_built",
+                step=step.name,
+                asset=key,
+                status="built",
+                data={"duration": round(event.seconds, 3)},
+            )
 
         def handle_node(event: dbt_run.NodeEvent) -> None:
             if event.unique_id in key_of:
@@ -413,13 +455,16 @@ class Executor:
                     finished.add(key)
                     why = self.blocked_by(key) or event.message
                     self.set_status(key, SKIPPED, why or "skipped by dbt: an upstream node failed")
+                elif cancel.requested():  # dbt interrupted it because we are cancelling
+                    finished.add(key)
+                    self.set_status(key, CANCELLED, "run cancelled")
                 else:
                     finished.add(key)
                     self.set_status(key, FAILED, dbt_run.cause_line(event.message) or event.status)
             elif event.unique_id in checks and event.kind == "finished":
-                self.record_check(
-                    checks[event.unique_id], event.status, event.failures, event.message
-                )
+                check = checks[event.unique_id]
+                self.record_check(check, event.status, event.failures, event.message)
+                self.settle_kept_version(step, check, event.status)
             if event.kind == "finished" and logs:
                 self.store.add_logs(logs)
                 logs.clear()
@@ -460,6 +505,8 @@ class Executor:
         for unrun in own_checks.values():  # their model did not build, as dbt would skip them
             for check, _ in unrun:
                 self.record_check(check, "skipped", None, "")
+        for key in list(self.kept_versions):  # their multi-model checks never ran
+            self.drop_kept_version(step, key)
         done = built()
         if done and step.target == "postgres":
             self.record_postgres_metadata(done)
@@ -475,7 +522,10 @@ class Executor:
             return {}, []
         from lakehouse_tui.core import checks, manifest
 
-        compiled = checks.compiled(self.setup, self.dbt_manifest, manifest.manifest_key(self.setup))
+        target = step.target or "duckdb"
+        compiled = checks.compiled(
+            self.setup, self.dbt_manifest, manifest.manifest_key(self.setup, target), target
+        )
         own: dict[str, list[tuple[Check, CheckSql]]] = {}
         by_dbt: list[str] = []
         for key in keys:
@@ -492,28 +542,118 @@ class Executor:
     def run_own_checks(
         self, key: str, own: list[tuple[Check, CheckSql]], guard: threading.Lock
     ) -> str | None:
-        """Evaluate a just-built model's checks; why its downstream must not run, if so."""
-        from lakehouse_tui.core import checks, dbt_run
+        """Evaluate a just-built view's checks; why its downstream must not run, if so."""
+        from lakehouse_tui.core import checks
 
-        connection = dbt_run.warehouse_connection()
-        assert connection is not None, "dbt reported a model built with the warehouse closed"
-        cursor = connection.cursor()
-        try:
-            results = [(check, checks.evaluate(cursor, sql)) for check, sql in own]
-        finally:
-            cursor.close()
+        def evaluate_all(session: Session) -> list[tuple[Check, CheckResult]]:
+            return [(check, checks.evaluate(session.cursor, sql)) for check, sql in own]
+
+        results = self.with_session("duckdb", evaluate_all)
         with guard:
-            lines = []
-            for check, result in results:
-                self.record_check(check, result.status, result.failures, result.message)
-                verdict = f"{result.status.upper()} in {result.seconds:.3f}s"
-                detail = f": {result.message}" if result.message else ""
-                level = {"pass": "info", "warn": "warn"}.get(result.status, "error")
-                lines.append(
-                    (self.run_id, key, time.time(), level, f"check {check.name} {verdict}{detail}")
-                )
-            self.store.add_logs(lines)
+            self.record_evaluated(key, results, {})
             return self.blocking.get(key)  # set by record_check for a failed blocking check
+
+    def publish_model(
+        self, step: Step, key: str, own: list[tuple[Check, CheckSql]], guard: threading.Lock
+    ) -> str | None:
+        """Publish a table dbt built aside once its blocking checks pass on it (core.audit);
+        why its downstream must not run, if they did not."""
+        from lakehouse_tui.core import audit
+
+        schema, table = self.table_location(step, key)
+        keep = key in self.kept_versions
+        result = self.with_session(
+            step.target,
+            lambda session: audit.publish_after_checks(
+                session, schema, table, own, keep_backup=keep
+            ),
+        )
+        with guard:
+            self.record_evaluated(key, result.results, result.samples)
+            if result.published:
+                return None
+            self.kept_versions.pop(key, None)
+            self.reject(key, result.rejected_by or "?", "the new version was not published")
+            return self.blocking[key]
+
+    def reject(self, key: str, check_name: str, what_happened: str) -> None:
+        self.set_status(key, FAILED, f"check {check_name} failed: {what_happened}")
+        self.blocking[key] = f"{key} failed check {check_name}"
+
+    def settle_kept_version(self, step: Step, check: Check, status: str) -> None:
+        """A dbt-node check of a published table finished: put the kept previous version
+        back if it failed, drop it once all such checks passed."""
+        from lakehouse_tui.core import audit
+
+        waiting = self.kept_versions.get(check.asset_key)
+        if waiting is None or check.name not in waiting:
+            return
+        key = check.asset_key
+        schema, table = self.table_location(step, key)
+        if status in ("fail", "error") and check.blocking:
+            self.kept_versions.pop(key)
+            restored = self.with_session(
+                step.target, lambda session: audit.restore_previous(session, schema, table)
+            )
+            what = "previous version restored" if restored else "table removed (no earlier one)"
+            self.reject(key, check.name, what)
+            return
+        waiting.discard(check.name)
+        if not waiting:
+            self.drop_kept_version(step, key)
+
+    def drop_kept_version(self, step: Step, key: str) -> None:
+        from lakehouse_tui.core import audit
+
+        self.kept_versions.pop(key, None)
+        schema, table = self.table_location(step, key)
+        self.with_session(step.target, lambda session: audit.drop_backup(session, schema, table))
+
+    def table_location(self, step: Step, key: str) -> tuple[str, str]:
+        schema, _, table = str(self.graph.assets[key].relation).rpartition(".")
+        if step.target == "postgres":
+            schema = self.config.postgres.schema
+        return schema, table
+
+    def with_session(self, target: str | None, work: Callable[[Session], T]) -> T:
+        """Run `work` in a session on the target: dbt's open DuckDB (another connection to
+        the same database), or a new PostgreSQL connection."""
+        from lakehouse_tui.core import audit, dbt_run
+
+        if target == "postgres":
+            from lakehouse_tui.core import postgres
+
+            pg = self.config.postgres
+            session = audit.postgres_session(postgres.connect(pg, pg.password()))
+        else:
+            import duckdb
+
+            connection = dbt_run.warehouse_connection() or duckdb.connect(
+                str(self.config.lake.warehouse)
+            )  # dbt has let the file go: the run lock is still ours
+            session = audit.duckdb_session(connection)
+        try:
+            return work(session)
+        finally:
+            session.close()
+
+    def record_evaluated(
+        self,
+        key: str,
+        results: list[tuple[Check, CheckResult]],
+        samples: dict[str, FailingRows],
+    ) -> None:
+        lines = []
+        for check, result in results:
+            sample = samples.get(check.name)
+            self.record_check(check, result.status, result.failures, result.message, sample)
+            verdict = f"{result.status.upper()} in {result.seconds:.3f}s"
+            detail = f": {result.message}" if result.message else ""
+            level = {"pass": "info", "warn": "warn", "skipped": "info"}.get(result.status, "error")
+            lines.append(
+                (self.run_id, key, time.time(), level, f"check {check.name} {verdict}{detail}")
+            )
+        self.store.add_logs(lines)
 
     def blocked_by(self, key: str) -> str | None:
         """Why an upstream asset keeps this one from running, if one does."""
@@ -563,9 +703,16 @@ class Executor:
                 continue
             self.record_materialization(key, metadata, None)
 
-    def record_check(self, check: Check, status: str, failures: int | None, message: str) -> None:
+    def record_check(
+        self,
+        check: Check,
+        status: str,
+        failures: int | None,
+        message: str,
+        sample: FailingRows | None = None,
+    ) -> None:
         """Store and report a check result; status is dbt's: pass, warn, fail, error or
-        skipped."""
+        skipped. `sample`: the first rows a failing check found."""
         self.store.add_check_result(
             self.run_id,
             check.asset_key,
@@ -574,13 +721,13 @@ class Executor:
             severity=check.severity,
             failures=failures,
             message=message or None,
+            sample=sample,
         )
+        data: dict[str, Any] = {"severity": check.severity, "failures": failures}
+        if sample is not None:
+            data["sample"] = {"columns": sample.columns, "rows": sample.rows}
         self.emit(
-            "check_evaluated",
-            asset=check.asset_key,
-            status=status,
-            message=check.name,
-            data={"severity": check.severity, "failures": failures},
+            "check_evaluated", asset=check.asset_key, status=status, message=check.name, data=data
         )
         if status in ("fail", "error") and check.blocking:
             self.failed_checks.append(check.name)

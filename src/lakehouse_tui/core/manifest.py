@@ -12,7 +12,7 @@ import json
 from importlib import metadata
 from typing import Any
 
-from lakehouse_tui.core.dbt_setup import DbtSetup
+from lakehouse_tui.core.dbt_setup import DUCKDB_TARGET, PUBLISH_ENV, DbtSetup
 from lakehouse_tui.errors import LakehouseError
 
 FINGERPRINT_FILE = "lakehouse_tui_fingerprint.txt"
@@ -30,7 +30,9 @@ def project_fingerprint(setup: DbtSetup) -> str:
             digest.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     profile = setup.profiles_dir / "profiles.yml"
     digest.update(profile.read_bytes() if profile.exists() else b"")
-    digest.update(json.dumps(setup.env, sort_keys=True).encode())
+    # How tables are published is decided at run time, not when dbt parses.
+    parse_env = {k: v for k, v in setup.env.items() if k != PUBLISH_ENV}
+    digest.update(json.dumps(parse_env, sort_keys=True).encode())
     digest.update(str(setup.project_dir).encode())
     digest.update(metadata.version("dbt-core").encode())
     return digest.hexdigest()
@@ -74,12 +76,12 @@ def ensure(setup: DbtSetup) -> tuple[dict[str, Any], Any | None]:
         return json.load(handle), parsed
 
 
-def manifest_key(setup: DbtSetup) -> str | None:
-    """Names the parsed manifest on disk: changes whenever dbt writes a new one. None when
-    there is none yet."""
+def manifest_key(setup: DbtSetup, target: str = DUCKDB_TARGET) -> str | None:
+    """Names the parsed manifest of `target` on disk: changes whenever dbt writes a new one.
+    None when there is none yet."""
     try:
         stamp = (setup.target_path / FINGERPRINT_FILE).read_text(encoding="utf-8")
-        stat = (setup.target_path / PARTIAL_PARSE_FILE).stat()
+        stat = (setup.target_path_for(target) / PARTIAL_PARSE_FILE).stat()
     except OSError:
         return None
     return f"{stamp}:{stat.st_mtime_ns}:{stat.st_size}"

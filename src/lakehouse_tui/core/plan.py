@@ -91,23 +91,7 @@ def build_plan(graph: AssetGraph, keys: Iterable[str], selection: str) -> Plan:
     if "raw" in by_kind:
         steps.append(Step("raw", "raw", tuple(by_kind["raw"])))
     if "duckdb" in by_kind:
-        models = tuple(by_kind["duckdb"])
-        checks = [check for key in models for check in graph.assets[key].checks]
-        by_dbt = tuple(c.name for c in checks if not c.runs_in_executor)
-        # Not picked up by --indirect-selection empty: named, so dbt runs them first.
-        unit_tests = tuple(name for key in models for name in graph.assets[key].unit_tests)
-        steps.append(
-            Step(
-                "dbt duckdb",
-                "dbt",
-                models,
-                "duckdb",
-                models + by_dbt + unit_tests,
-                indirect_selection="empty",
-                executor_checks=tuple(c.name for c in checks if c.runs_in_executor),
-                dbt_checks=by_dbt,
-            )
-        )
+        steps.append(_dbt_step(graph, "dbt duckdb", "duckdb", tuple(by_kind["duckdb"])))
     if "postgres" in by_kind:
         marts = tuple(by_kind["postgres"])
         sources = graph.order(
@@ -118,5 +102,24 @@ def build_plan(graph: AssetGraph, keys: Iterable[str], selection: str) -> Plan:
         )
         relations = tuple(str(graph.assets[key].relation) for key in sources)
         steps.append(Step("publish", "publish", tuple(sources), publish_tables=relations))
-        steps.append(Step("dbt postgres", "dbt", marts, "postgres", marts))
+        steps.append(_dbt_step(graph, "dbt postgres", "postgres", marts))
     return Plan(selection, tuple(steps))
+
+
+def _dbt_step(graph: AssetGraph, name: str, target: str, models: tuple[str, ...]) -> Step:
+    """dbt builds the models only; the executor evaluates their single-model checks as each
+    is built (and publishes it only when the blocking ones pass, `core.audit`)."""
+    checks = [check for key in models for check in graph.assets[key].checks]
+    by_dbt = tuple(c.name for c in checks if not c.runs_in_executor)
+    # Not picked up by --indirect-selection empty: named, so dbt runs them first.
+    unit_tests = tuple(name for key in models for name in graph.assets[key].unit_tests)
+    return Step(
+        name,
+        "dbt",
+        models,
+        target,
+        models + by_dbt + unit_tests,
+        indirect_selection="empty",
+        executor_checks=tuple(c.name for c in checks if c.runs_in_executor),
+        dbt_checks=by_dbt,
+    )

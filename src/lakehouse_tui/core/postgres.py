@@ -14,6 +14,7 @@ from typing import Any
 import psycopg2
 import psycopg2.errors
 
+from lakehouse_tui import redact
 from lakehouse_tui.config import PostgresSettings
 from lakehouse_tui.errors import TargetUnavailable
 
@@ -131,7 +132,7 @@ def _first_line(text: str) -> str:
 
 
 def _scrub(text: str, password: str | None) -> str:
-    return text.replace(password, "***") if password else text
+    return redact.mask(text, [password])
 
 
 def table_metadata(

@@ -5,11 +5,17 @@ fast on large files. A file that cannot be read, is empty or has the wrong colum
 fails the raw asset with a message naming the file, so nothing downstream runs on bad input.
 `fingerprint` (names, sizes, mtimes) is the raw data version used for staleness; it only
 stats files and must stay free of heavy imports.
+
+DuckDB treats `[ ] * ?` in a path as a glob, so every path is escaped (`glob_literal`) and the
+scan checks it read exactly the one file it named. The validated names are handed to dbt
+(`dbt_env`), whose staging model then reads exactly that set. A batch id found in two files
+fails the raw asset: its readings would otherwise be counted twice.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +24,7 @@ from typing import Any
 
 from lakehouse_tui.errors import DataError
 
+RAW_FILES_ENV = "LAKEHOUSE_TUI_RAW_FILES"  # read by the dbt project's raw_parquet_files()
 EXPECTED_COLUMNS = ("batch_id", "equipment_id", "ts", "tag", "value", "site")
 STRING_COLUMNS = ("batch_id", "equipment_id", "tag", "site")
 
@@ -47,6 +54,7 @@ class RawScan:
     ts_min: datetime | None
     ts_max: datetime | None
     batch_ids: tuple[str, ...]
+    names: tuple[str, ...] = ()  # the validated files, by name in the raw dir
 
     def metadata(self) -> dict[str, Any]:
         return {
@@ -79,6 +87,17 @@ NUMBER_TYPES = (
 )
 
 
+def glob_literal(path: Path) -> str:
+    """The path as a DuckDB file pattern that matches only itself: each glob character is
+    put in a one-character class (`[` -> `[[]`)."""
+    return "".join(f"[{c}]" if c in "[*?" else c for c in str(path))
+
+
+def dbt_env(scan: RawScan) -> dict[str, str]:
+    """What tells the dbt staging model to read exactly the validated files."""
+    return {RAW_FILES_ENV: json.dumps(list(scan.names))}
+
+
 def _type_problem(name: str, duck_type: str) -> str | None:
     kind = duck_type.upper()
     shown = FRIENDLY_TYPES.get(kind, duck_type.lower())
@@ -95,13 +114,13 @@ def _bounds(connection: Any, path: Path, column: str) -> tuple[Any, Any]:
     """Min and max of a column: from the row-group statistics, else by reading it."""
     rows = connection.execute(
         "select stats_min_value, stats_max_value from parquet_metadata(?) where path_in_schema = ?",
-        [str(path), column],
+        [glob_literal(path), column],
     ).fetchall()
     if rows and all(low is not None and high is not None for low, high in rows):
         return min(low for low, _ in rows), max(high for _, high in rows)
     row = connection.execute(
         f'select min("{column}")::varchar, max("{column}")::varchar from read_parquet(?)',
-        [str(path)],
+        [glob_literal(path)],
     ).fetchall()[0]
     return row[0], row[1]
 
@@ -111,7 +130,8 @@ def _batch_ids(connection: Any, path: Path) -> set[str]:
     if low is None or low == high:
         return {low} if low is not None else set()
     rows = connection.execute(
-        "select distinct batch_id from read_parquet(?) where batch_id is not null", [str(path)]
+        "select distinct batch_id from read_parquet(?) where batch_id is not null",
+        [glob_literal(path)],
     ).fetchall()
     return {row[0] for row in rows}
 
@@ -142,21 +162,25 @@ def scan_file(connection: Any, path: Path) -> FileScan:
     """Validate one parquet file; raises DataError naming it and the problem."""
     import duckdb
 
+    pattern = glob_literal(path)
     try:
         columns = dict(
             (row[0], row[1])
             for row in connection.execute(
-                "describe select * from read_parquet(?)", [str(path)]
+                "describe select * from read_parquet(?)", [pattern]
             ).fetchall()
         )
-        (rows,) = connection.execute(
-            "select coalesce(sum(num_rows), 0) from parquet_file_metadata(?)", [str(path)]
-        ).fetchall()[0]
+        footers = connection.execute(
+            "select file_name, num_rows from parquet_file_metadata(?)", [pattern]
+        ).fetchall()
     except duckdb.Error as err:
         reason = str(err).splitlines()[0].split(": ", 1)[-1]
         raise DataError(
             f"{path}: not a readable parquet file ({reason}); replace or remove it"
         ) from None
+    if [name for name, _ in footers] != [str(path)]:  # the escaping is what makes this hold
+        raise DataError(f"{path}: could not be read by its exact name; rename the file")
+    rows = sum(count or 0 for _, count in footers)
     missing = [c for c in EXPECTED_COLUMNS if c not in columns]
     if missing:
         raise DataError(
@@ -203,19 +227,20 @@ def scan(
         )
     known = known or {}
     results: dict[str, FileScan] = {}
+    by_path: dict[Path, FileScan] = {}
     connection = None
     try:
         for path in files:
             try:
                 key = file_key(path)
                 if key in known:
-                    results[key] = known[key]
+                    results[key] = by_path[path] = known[key]
                     continue
                 if connection is None:
                     import duckdb
 
                     connection = duckdb.connect()
-                results[key] = scan_file(connection, path)
+                results[key] = by_path[path] = scan_file(connection, path)
             except FileNotFoundError:
                 raise DataError(
                     f"{path}: disappeared while the raw dir was being read (moved or deleted?); "
@@ -224,6 +249,7 @@ def scan(
     finally:
         if connection is not None:
             connection.close()
+    _refuse_duplicate_batches(raw_dir, by_path)
     scans = list(results.values())
     lows = [s.ts_min for s in scans if s.ts_min]
     highs = [s.ts_max for s in scans if s.ts_max]
@@ -234,5 +260,25 @@ def scan(
         ts_min=_timestamp(min(lows)) if lows else None,
         ts_max=_timestamp(max(highs)) if highs else None,
         batch_ids=tuple(sorted({b for s in scans for b in s.batch_ids})),
+        names=tuple(path.name for path in files),
     )
     return summary, results
+
+
+def _refuse_duplicate_batches(raw_dir: Path, by_path: Mapping[Path, FileScan]) -> None:
+    """A batch in two files would have every reading counted twice downstream."""
+    first: dict[str, Path] = {}
+    clashes: list[tuple[str, Path, Path]] = []
+    for path, found in by_path.items():
+        for batch in found.batch_ids:
+            if batch in first:
+                clashes.append((batch, first[batch], path))
+            else:
+                first[batch] = path
+    if clashes:
+        batch, one, other = clashes[0]
+        more = f" (and {len(clashes) - 1} more batch(es) in two files)" if len(clashes) > 1 else ""
+        raise DataError(
+            f"raw dir {raw_dir}: batch {batch} is in both {one.name} and {other.name}{more}; "
+            "remove or move one of the files so its readings are not counted twice"
+        )

@@ -22,6 +22,7 @@ from lakehouse_tui import filesystem
 from lakehouse_tui.core import lock
 from lakehouse_tui.core.raw import FileScan
 from lakehouse_tui.core.store_error import guard
+from lakehouse_tui.redact import mask, mask_optional
 
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     (
@@ -109,6 +110,12 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
+    (
+        "003_check_failing_rows",
+        """
+        alter table check_results add column sample_json text;
+        """,
+    ),
 )
 
 
@@ -153,6 +160,31 @@ class CheckResult:
     severity: str
     failures: int | None
     message: str | None
+    sample: FailingRows | None = None
+
+
+@dataclass(frozen=True)
+class FailingRows:
+    """The first rows a failed or warning check found (like dbt's store_failures)."""
+
+    columns: list[str]
+    rows: list[list[Any]]
+
+    def to_json(self) -> str:
+        return json.dumps({"columns": self.columns, "rows": self.rows}, default=str)
+
+    @staticmethod
+    def from_json(text: str | None) -> FailingRows | None:
+        if not text:
+            return None
+        data = json.loads(text)
+        return FailingRows(list(data["columns"]), [list(row) for row in data["rows"]])
+
+
+def _check_result(row: sqlite3.Row) -> CheckResult:
+    fields = dict(row)
+    sample = FailingRows.from_json(fields.pop("sample_json", None))
+    return CheckResult(**fields, sample=sample)
 
 
 @dataclass(frozen=True)
@@ -174,6 +206,11 @@ class LogLine:
     ts: float
     level: str
     message: str
+
+
+CHECK_COLUMNS = (
+    "run_id, asset_key, check_name, ts, status, severity, failures, message, sample_json"
+)
 
 
 def _run(row: sqlite3.Row) -> RunRecord:
@@ -347,7 +384,7 @@ class RunStore:
         with self._transaction() as db:
             db.execute(
                 "update runs set status = ?, ended_at = ?, message = ? where id = ?",
-                (status, time.time(), message, run_id),
+                (status, time.time(), mask_optional(message), run_id),
             )
 
     def set_asset_status(
@@ -362,6 +399,7 @@ class RunStore:
         """`ended_at` when the asset finished earlier than now (dbt reports a model built
         before its metadata is recorded)."""
         now = time.time()
+        message = mask_optional(message)  # the last line of defence for secrets
         with self._transaction() as db:
             if status == "running":
                 db.execute(
@@ -397,7 +435,7 @@ class RunStore:
                 step,
                 asset_key,
                 event,
-                message,
+                mask_optional(message),
                 json.dumps(payload, default=str) if payload else None,
             ),
         )
@@ -448,11 +486,22 @@ class RunStore:
         severity: str,
         failures: int | None,
         message: str | None,
+        sample: FailingRows | None = None,
     ) -> None:
         self._execute(
             "insert into check_results (run_id, asset_key, check_name, ts, status, severity, "
-            "failures, message) values (?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_id, asset_key, check_name, time.time(), status, severity, failures, message),
+            "failures, message, sample_json) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run_id,
+                asset_key,
+                check_name,
+                time.time(),
+                status,
+                severity,
+                failures,
+                mask_optional(message),
+                mask(sample.to_json()) if sample is not None else None,
+            ),
         )
 
     def add_logs(self, rows: Sequence[tuple[str, str | None, float, str, str]]) -> None:
@@ -460,7 +509,7 @@ class RunStore:
         with self._transaction() as db:
             db.executemany(
                 "insert into logs (run_id, asset_key, ts, level, message) values (?, ?, ?, ?, ?)",
-                rows,
+                [(run, key, ts, level, mask(message)) for run, key, ts, level, message in rows],
             )
 
     def save_raw_file_scans(self, scans: Mapping[str, FileScan]) -> None:
@@ -531,22 +580,29 @@ class RunStore:
     def latest_check_results(self) -> dict[str, list[CheckResult]]:
         """Per asset, the latest result of each of its checks."""
         rows = self._execute(
-            "select run_id, asset_key, check_name, ts, status, severity, failures, message "
-            "from check_results where id in "
+            f"select {CHECK_COLUMNS} from check_results where id in "
             "(select max(id) from check_results group by asset_key, check_name) order by check_name"
         )
         result: dict[str, list[CheckResult]] = {}
         for row in rows:
-            result.setdefault(row["asset_key"], []).append(CheckResult(**dict(row)))
+            result.setdefault(row["asset_key"], []).append(_check_result(row))
         return result
 
     def check_history(self, asset_key: str, limit: int = 200) -> list[CheckResult]:
         rows = self._execute(
-            "select run_id, asset_key, check_name, ts, status, severity, failures, message "
-            "from check_results where asset_key = ? order by id desc limit ?",
+            f"select {CHECK_COLUMNS} from check_results where asset_key = ? "
+            "order by id desc limit ?",
             (asset_key, limit),
         )
-        return [CheckResult(**dict(row)) for row in rows]
+        return [_check_result(row) for row in rows]
+
+    def assets_with_failed_blocking_checks(self, run_id: str) -> set[str]:
+        rows = self._execute(
+            "select distinct asset_key from check_results where run_id = ? "
+            "and severity = 'error' and status in ('fail', 'error')",
+            (run_id,),
+        )
+        return {row["asset_key"] for row in rows}
 
     def last_asset_statuses(self) -> dict[str, RunAsset]:
         """Per asset, its entry in the most recent run that included it."""

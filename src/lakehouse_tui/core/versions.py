@@ -20,6 +20,13 @@ from lakehouse_tui.core import raw
 from lakehouse_tui.core.graph import AssetGraph
 from lakehouse_tui.core.store import Materialization
 
+# An asset whose last attempt ended like this is stale, for this reason.
+UNFINISHED_REASON = {
+    "failed": "last attempt failed",
+    "cancelled": "last run was cancelled",
+    "interrupted": "last run was interrupted",
+}
+
 
 @dataclass(frozen=True)
 class Staleness:
@@ -44,10 +51,11 @@ def staleness(
     graph: AssetGraph,
     latest: Mapping[str, Materialization],
     raw_dir: Path,
-    failed: Set[str] = frozenset(),
+    failed: Mapping[str, str] | Set[str] = frozenset(),
     not_in_warehouse: Mapping[str, str] | None = None,
 ) -> dict[str, Staleness]:
-    """`failed`: assets whose latest attempt failed; they count as stale until they succeed.
+    """`failed`: assets whose latest attempt did not finish, with the reason (see
+    UNFINISHED_REASON); they count as stale until they succeed.
     `not_in_warehouse`: why an asset's table is not the one recorded (warehouse_state)."""
     data_versions = current_data_versions(graph, latest, raw_dir)
     not_in_warehouse = not_in_warehouse or {}
@@ -56,7 +64,8 @@ def staleness(
         asset = graph.assets[key]
         last = latest.get(key)
         if key in failed:
-            result[key] = Staleness(True, "last attempt failed")
+            why = failed[key] if isinstance(failed, Mapping) else UNFINISHED_REASON["failed"]
+            result[key] = Staleness(True, why)
             continue
         if key in not_in_warehouse:
             result[key] = Staleness(True, not_in_warehouse[key])

@@ -47,9 +47,9 @@ class Workspace:
 
     def staleness(self) -> dict[str, versions.Staleness]:
         failed = {
-            key
+            key: versions.UNFINISHED_REASON[entry.status]
             for key, entry in self.store.last_asset_statuses().items()
-            if entry.status in ("failed", "cancelled", "interrupted")
+            if entry.status in versions.UNFINISHED_REASON
         }
         latest = self.store.latest_materializations()
         lake = self.config.lake

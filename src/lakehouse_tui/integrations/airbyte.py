@@ -11,6 +11,7 @@ appear in messages or reprs."""
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import re
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from lakehouse_tui import redact
 from lakehouse_tui.errors import ConfigError, TargetUnavailable
 
 if TYPE_CHECKING:
@@ -42,6 +44,14 @@ class AirbyteAuthError(AirbyteError):
 
 class UnknownConnection(AirbyteError):
     """A configured connection id or name does not exist on the server."""
+
+
+class BadAnswer(AirbyteError):
+    """HTTP 200 with a body of the wrong shape; `job_id` when it still named a job."""
+
+    def __init__(self, message: str, job_id: int | None = None) -> None:
+        super().__init__(message)
+        self.job_id = job_id
 
 
 class SyncFailed(AirbyteError):
@@ -102,9 +112,8 @@ def default_asset_key(name: str) -> str:
 
 
 def one_line(text: str, limit: int = 240) -> str:
-    """Collapse whitespace so a server message fits the one-line error rule."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    """A server message as one line: every known secret masked first, then shortened."""
+    return redact.clean(text, limit)
 
 
 class AirbyteClient(ABC):
@@ -239,7 +248,11 @@ class AirbyteClient(ABC):
         if cancel.is_set():
             raise SyncCancelled(f"{where}: sync cancelled before it started", None)
         deadline = time.monotonic() + timeout
-        job = self.start_sync(connection_id)
+        try:
+            job = self.start_sync(connection_id)
+        except BadAnswer as err:
+            # HTTP 200 of the wrong shape: a job was started; cancel it, then say so.
+            raise self._abandon(connection_id, err.job_id, err) from None
         last: Job | None = None
         while True:
             if job != last and on_update is not None:
@@ -263,7 +276,28 @@ class AirbyteClient(ABC):
             # Waiting on the event (not sleeping) lets a cancel interrupt the pause at once.
             cancel.wait(min(poll_interval, remaining))
             if not cancel.is_set():
-                job = self.get_job(job.id)
+                try:
+                    job = self.get_job(job.id)
+                except BadAnswer as err:
+                    raise self._abandon(connection_id, job.id, err) from None
+
+    def _abandon(self, connection_id: str, job_id: int | None, err: AirbyteError) -> AirbyteError:
+        """After an answer of the wrong shape: cancel the job we started (found by id, else
+        as the connection's running job) and return the error to raise."""
+        try:
+            if job_id is None:
+                running = self.active_job(connection_id)
+                job_id = running.id if running is not None else None
+            if job_id is None:
+                return err
+            with contextlib.suppress(AirbyteError):  # the cancel's answer may be as odd
+                self.cancel_job(job_id)
+        except AirbyteError as problem:
+            return AirbyteError(
+                f"{err}; the sync it started could not be cancelled ({problem}), "
+                "cancel it in the Airbyte UI"
+            )
+        return AirbyteError(f"{err}; sync job {job_id} was cancelled")
 
     def _finished(self, job: Job) -> Job:
         where = self.label(job.connection_id)
@@ -319,7 +353,12 @@ def client_from_settings(settings: AirbyteSettings, **options: Any) -> AirbyteCl
     """Build the client for `settings.api`, reading its secret from the environment.
 
     `options` go to the client (retries, backoff, request_timeout), mainly for tests.
+    Each call, retries included, must finish within `[airbyte] timeout` (at most two
+    minutes): a silent or trickling server cannot hold a run longer than that.
     """
+    from lakehouse_tui.integrations.airbyte_http import MAX_CALL_SECONDS
+
+    options.setdefault("call_budget", min(settings.timeout, MAX_CALL_SECONDS))
     if settings.api == "public":
         from lakehouse_tui.integrations.airbyte_public import PublicApiClient
 

@@ -12,16 +12,17 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from lakehouse_tui.errors import ConfigError
 from lakehouse_tui.integrations.airbyte import Connection, Job, UnknownConnection
 from lakehouse_tui.integrations.airbyte_http import (
+    MAX_CALL_SECONDS,
     BearerToken,
     HttpAirbyteClient,
     Transport,
+    expected_shape,
     fetch_token,
 )
+from lakehouse_tui.integrations.bounded_http import Answer, Deadline
 
 
 def config_base_url(url: str) -> str:
@@ -97,6 +98,7 @@ class ConfigApiClient(HttpAirbyteClient):
         retries: int = 4,
         backoff: float = 0.5,
         request_timeout: float = 30.0,
+        call_budget: float = MAX_CALL_SECONDS,
     ) -> None:
         super().__init__()
         self._workspace_id = workspace_id
@@ -121,6 +123,7 @@ class ConfigApiClient(HttpAirbyteClient):
             retries=retries,
             backoff=backoff,
             request_timeout=request_timeout,
+            call_budget=call_budget,
         )
 
     def _headers(self) -> dict[str, str]:
@@ -135,7 +138,7 @@ class ConfigApiClient(HttpAirbyteClient):
     def __repr__(self) -> str:
         return f"ConfigApiClient({self.transport.base_url!r}, {self._who})"
 
-    def _post(self, path: str, body: dict[str, Any], where: str) -> httpx.Response:
+    def _post(self, path: str, body: dict[str, Any], where: str) -> Answer:
         return self.transport.call("POST", path, where=where, json=body)
 
     def _job(self, payload: Any) -> Job:
@@ -151,7 +154,7 @@ class ConfigApiClient(HttpAirbyteClient):
             )
         where = "Airbyte connections"
         response = self._post("/connections/list", {"workspaceId": self._workspace_id}, where)
-        payload = self.transport.json_of(response, where)
+        payload = self.transport.object_of(response, where)
         return [
             self._connection(item, self._workspace_id) for item in payload.get("connections") or []
         ]
@@ -163,23 +166,23 @@ class ConfigApiClient(HttpAirbyteClient):
             raise UnknownConnection(
                 f"{where} not found on the server; fix the id in [[airbyte.connections]]"
             )
-        return self._connection(self.transport.json_of(response, where), self._workspace_id)
+        return self._connection(self.transport.object_of(response, where), self._workspace_id)
 
-    def _sync_request(self, connection_id: str) -> httpx.Response:
+    def _sync_request(self, connection_id: str, deadline: Deadline) -> Answer:
         body = {"connectionId": connection_id}
-        return self.transport.send_once("POST", "/connections/sync", json=body)
+        return self.transport.send_once("POST", "/connections/sync", deadline=deadline, json=body)
 
     def get_job(self, job_id: int) -> Job:
         where = f"Airbyte job {job_id}"
         response = self._post("/jobs/get", {"id": job_id}, where)
-        return self._job(self.transport.json_of(response, where))
+        return self.job_of(response, where)
 
     def cancel_job(self, job_id: int) -> Job:
         where = f"Airbyte job {job_id}"
         response = self._post("/jobs/cancel", {"id": job_id}, where)
         if response.status_code == 409:  # the job is not running any more
             return self.get_job(job_id)
-        return self._job(self.transport.json_of(response, where))
+        return self.job_of(response, where)
 
     def recent_jobs(self, connection_id: str, limit: int = 5) -> list[Job]:
         where = self.label(connection_id)
@@ -188,6 +191,7 @@ class ConfigApiClient(HttpAirbyteClient):
             "configId": connection_id,
             "pagination": {"pageSize": limit, "rowOffset": 0},
         }
-        payload = self.transport.json_of(self._post("/jobs/list", body, where), where)
+        payload = self.transport.object_of(self._post("/jobs/list", body, where), where)
         # JobReadList: newest first, each {"job": JobRead, "attempts": [AttemptRead]}
-        return [job_from(item["job"], item.get("attempts") or []) for item in payload["jobs"]]
+        with expected_shape(where, payload):
+            return [job_from(item["job"], item.get("attempts") or []) for item in payload["jobs"]]

@@ -13,15 +13,16 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from lakehouse_tui.integrations.airbyte import Connection, Job, UnknownConnection
 from lakehouse_tui.integrations.airbyte_http import (
+    MAX_CALL_SECONDS,
     BearerToken,
     HttpAirbyteClient,
     Transport,
+    expected_shape,
     fetch_token,
 )
+from lakehouse_tui.integrations.bounded_http import Answer, Deadline
 
 PAGE = 100  # the spec's maximum `limit`
 
@@ -64,6 +65,7 @@ class PublicApiClient(HttpAirbyteClient):
         retries: int = 4,
         backoff: float = 0.5,
         request_timeout: float = 30.0,
+        call_budget: float = MAX_CALL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
@@ -79,6 +81,7 @@ class PublicApiClient(HttpAirbyteClient):
             retries=retries,
             backoff=backoff,
             request_timeout=request_timeout,
+            call_budget=call_budget,
         )
 
     def __repr__(self) -> str:
@@ -133,7 +136,7 @@ class PublicApiClient(HttpAirbyteClient):
             if self._workspace_id:
                 params["workspaceIds"] = [self._workspace_id]
             response = self.transport.call("GET", "/connections", where=where, params=params)
-            page = self.transport.json_of(response, where).get("data") or []
+            page = self.transport.object_of(response, where).get("data") or []
             result.extend(self._connection(item) for item in page)
             if len(page) < PAGE:
                 return result
@@ -146,23 +149,23 @@ class PublicApiClient(HttpAirbyteClient):
             raise UnknownConnection(
                 f"{where} not found on the server; fix the id in [[airbyte.connections]]"
             )
-        return self._connection(self.transport.json_of(response, where))
+        return self._connection(self.transport.object_of(response, where))
 
-    def _sync_request(self, connection_id: str) -> httpx.Response:
+    def _sync_request(self, connection_id: str, deadline: Deadline) -> Answer:
         body = {"connectionId": connection_id, "jobType": "sync"}
-        return self.transport.send_once("POST", "/jobs", json=body)
+        return self.transport.send_once("POST", "/jobs", deadline=deadline, json=body)
 
     def get_job(self, job_id: int) -> Job:
         where = f"Airbyte job {job_id}"
         response = self.transport.call("GET", f"/jobs/{job_id}", where=where)
-        return self._job(self.transport.json_of(response, where))
+        return self.job_of(response, where)
 
     def cancel_job(self, job_id: int) -> Job:
         where = f"Airbyte job {job_id}"
         response = self.transport.call("DELETE", f"/jobs/{job_id}", where=where)
         if response.status_code == 409:  # the job is not running any more
             return self.get_job(job_id)
-        return self._job(self.transport.json_of(response, where))
+        return self.job_of(response, where)
 
     def recent_jobs(self, connection_id: str, limit: int = 5) -> list[Job]:
         where = self.label(connection_id)
@@ -173,4 +176,6 @@ class PublicApiClient(HttpAirbyteClient):
             "orderBy": "createdAt|DESC",
         }
         response = self.transport.call("GET", "/jobs", where=where, params=params)
-        return [self._job(item) for item in self.transport.json_of(response, where)["data"]]
+        payload = self.transport.object_of(response, where)
+        with expected_shape(where, payload):
+            return [self._job(item) for item in payload["data"]]

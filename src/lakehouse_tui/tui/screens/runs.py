@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, RichLog, Static
 
+from lakehouse_tui.core.retry import retry_keys
 from lakehouse_tui.core.store import LogLine, RunAsset, RunRecord
 from lakehouse_tui.tui import format as fmt
 from lakehouse_tui.tui.keys import RUNS_BINDINGS
@@ -24,13 +25,7 @@ from lakehouse_tui.tui.widgets.footer import AppFooter
 if TYPE_CHECKING:
     from lakehouse_tui.core.workspace import Workspace
 
-RERUN_STATUSES = ("failed", "skipped", "pending", "cancelled", "interrupted", "running")
 BAR_WIDTH = 20
-
-
-def rerun_keys(assets: list[RunAsset]) -> list[str]:
-    """The assets of a run that failed, were skipped or never ran, in run order."""
-    return [a.asset_key for a in assets if a.status in RERUN_STATUSES]
 
 
 def timeline(run: RunRecord, assets: list[RunAsset], now: float, width: int = BAR_WIDTH) -> Text:
@@ -190,7 +185,8 @@ class RunsScreen(Screen[None]):
         if self.current is None:
             self.notify("No run selected.", severity="warning")
             return
-        keys = rerun_keys(self.current_assets)
+        # The same rule as `lakehouse-tui retry` (core.retry).
+        keys, _ = retry_keys(self.workspace.store, self.workspace.graph, self.current.id)
         if not keys:
             self.notify(f"Nothing failed, was skipped or left unrun in run {self.current.id}.")
             return

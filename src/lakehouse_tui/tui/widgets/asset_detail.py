@@ -6,7 +6,7 @@ loaded in a worker; the preview arrives separately because it opens the warehous
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -18,6 +18,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Label, RichLog, Sparkline, Static, TabbedContent, TabPane
 
 from lakehouse_tui.core.asset_status import AssetStatus
+from lakehouse_tui.core.store import CheckResult
 from lakehouse_tui.tui import format as fmt
 from lakehouse_tui.tui.data import AssetDetails, Preview
 
@@ -67,8 +68,10 @@ class AssetDetail(Vertical):
                 yield Label("duration", id="history-duration-label", classes="spark-label")
                 yield Sparkline([], id="history-duration")
                 yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
-            with TabPane("Checks", id="checks"):
+            with TabPane("Checks", id="checks"), Vertical():
                 yield DataTable(id="checks-table", cursor_type="row", zebra_stripes=True)
+                with VerticalScroll(id="checks-failing-scroll"):
+                    yield Static("", id="checks-failing")
             with TabPane("Logs", id="logs"):
                 yield RichLog(id="logs-log", wrap=False, markup=False, highlight=False)
             with TabPane("Preview", id="preview"), Vertical():
@@ -257,6 +260,7 @@ class AssetDetail(Vertical):
             )
         if not checks:
             table.add_row("", "no checks on this asset", "", "", "", "", "")
+        self.query_one("#checks-failing", Static).update(failing_rows(d.latest_checks))
 
     def fill_logs(self) -> None:
         d = self.details
@@ -313,3 +317,22 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
+
+
+def failing_rows(results: Sequence[CheckResult]) -> RenderableType:
+    """The first rows each failed or warning check found (values as plain text)."""
+    parts: list[RenderableType] = []
+    for result in results:
+        if result.sample is None or result.status not in ("fail", "error", "warn"):
+            continue
+        found = f" ({result.failures} failing)" if result.failures is not None else ""
+        parts.append(Text(f"{result.check_name}: {result.status}{found}", fmt.style(result.status)))
+        table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+        for column in result.sample.columns:
+            table.add_column(Text(column))
+        for row in result.sample.rows:
+            table.add_row(*(Text("NULL" if v is None else str(v)) for v in row))
+        parts.append(table)
+    if not parts:
+        return Text("")
+    return Group(Text("First failing rows", style="bold"), *parts)
