@@ -47,7 +47,8 @@ def test_a_run_stuck_longer_than_its_timeout_stops_itself(lake: Lake) -> None:
                 child.communicate()
         assert lock.is_held(lake.lock_path)  # still ours: the child gave up, we did not
     assert child.returncode == 130, err
-    assert err.splitlines() == ["lakehouse-tui: interrupted"]
+    assert "Traceback" not in err
+    assert err.splitlines()[-1] == "lakehouse-tui: interrupted"
     assert lake.runs() == []
 
 
