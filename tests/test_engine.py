@@ -735,9 +735,9 @@ def test_wait_with_skip_unchanged_decides_after_the_wait(medium_lake: Lake) -> N
 
 CANCEL_SCRIPT = """
 import os, signal, sys
-from lakehouse_tui.core import executor
+from lakehouse_tui.core import run_recorder
 
-original = executor.Executor.emit
+original = run_recorder.RunRecorder.emit
 
 def emit(self, event, **fields):
     original(self, event, **fields)
@@ -746,7 +746,7 @@ def emit(self, event, **fields):
         # `--materialize` installs turns it into KeyboardInterrupt in the main thread.
         os.kill(os.getpid(), getattr(signal, sys.argv[4]))
 
-executor.Executor.emit = emit
+run_recorder.RunRecorder.emit = emit
 from lakehouse_tui.cli import main
 sys.exit(main(["--config", sys.argv[3], "--materialize", "*"]))
 """

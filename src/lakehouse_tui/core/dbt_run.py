@@ -147,6 +147,10 @@ def _invoke(
         result = dbtRunner(manifest=manifest, callbacks=list(callbacks)).invoke(
             [*args, "--no-write-json"]
         )
+        if isinstance(result.exception, KeyboardInterrupt):
+            # dbt caught our cancel (Ctrl-C, SIGTERM) and returned it: hand it back to the
+            # executor, whatever dbt was doing (building, or compiling the checks).
+            raise KeyboardInterrupt
         if before_release is not None:
             before_release()
     finally:
@@ -251,8 +255,6 @@ def build(
     )
     if failure is not None:
         raise failure
-    if isinstance(result.exception, KeyboardInterrupt):
-        raise KeyboardInterrupt  # dbt caught our cancel; hand it back to the executor
     if result.exception is not None:
         cause = cause_line(str(result.exception))
         return DbtOutcome(False, cause or type(result.exception).__name__)

@@ -14,235 +14,38 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lakehouse_tui import filesystem
 from lakehouse_tui.core import lock
+from lakehouse_tui.core.migrations import MIGRATIONS
 from lakehouse_tui.core.raw import FileScan
+from lakehouse_tui.core.records import (  # re-exported: callers import them from here
+    CheckResult,
+    FailingRows,
+    LogLine,
+    Materialization,
+    RunAsset,
+    RunRecord,
+    materialization_of,
+)
 from lakehouse_tui.core.store_error import guard
+from lakehouse_tui.core.store_queries import StoreQueries
 from lakehouse_tui.redact import mask, mask_optional
 
-MIGRATIONS: tuple[tuple[str, str], ...] = (
-    (
-        "001_initial",
-        """
-        create table runs (
-            id text primary key,
-            selection text not null,
-            job text,
-            trigger text not null,
-            pid integer not null,
-            started_at real not null,
-            ended_at real,
-            status text not null,
-            message text,
-            plan_json text
-        );
-        create index runs_started on runs(started_at);
-        create table run_assets (
-            run_id text not null references runs(id),
-            asset_key text not null,
-            step text not null,
-            status text not null,
-            started_at real,
-            ended_at real,
-            message text,
-            primary key (run_id, asset_key)
-        );
-        create table step_events (
-            id integer primary key,
-            run_id text not null references runs(id),
-            ts real not null,
-            step text,
-            asset_key text,
-            event text not null,
-            message text,
-            data_json text
-        );
-        create index step_events_run on step_events(run_id, id);
-        create table materializations (
-            id integer primary key,
-            run_id text not null references runs(id),
-            asset_key text not null,
-            ts real not null,
-            duration real,
-            metadata_json text not null,
-            code_version text,
-            data_version text not null,
-            input_versions_json text not null
-        );
-        create index materializations_asset on materializations(asset_key, id);
-        create table check_results (
-            id integer primary key,
-            run_id text not null references runs(id),
-            asset_key text not null,
-            check_name text not null,
-            ts real not null,
-            status text not null,
-            severity text not null,
-            failures integer,
-            message text
-        );
-        create index check_results_asset on check_results(asset_key, check_name, id);
-        create table logs (
-            id integer primary key,
-            run_id text not null references runs(id),
-            asset_key text,
-            ts real not null,
-            level text not null,
-            message text not null
-        );
-        create index logs_run_asset on logs(run_id, asset_key, id);
-        """,
-    ),
-    (
-        "002_raw_file_scans",
-        """
-        create table raw_file_scans (
-            file_key text primary key,
-            rows integer not null,
-            bytes integer not null,
-            ts_min text,
-            ts_max text,
-            batch_ids_json text not null
-        );
-        """,
-    ),
-    (
-        "003_check_failing_rows",
-        """
-        alter table check_results add column sample_json text;
-        """,
-    ),
-)
+__all__ = [
+    "CheckResult",
+    "FailingRows",
+    "LogLine",
+    "Materialization",
+    "RunAsset",
+    "RunRecord",
+    "RunStore",
+]
 
 
-@dataclass(frozen=True)
-class RunRecord:
-    id: str
-    selection: str
-    job: str | None
-    trigger: str
-    pid: int
-    started_at: float
-    ended_at: float | None
-    status: str
-    message: str | None
-    plan: list[dict[str, Any]]
-
-    @property
-    def duration(self) -> float | None:
-        return None if self.ended_at is None else self.ended_at - self.started_at
-
-
-@dataclass(frozen=True)
-class Materialization:
-    id: int
-    run_id: str
-    asset_key: str
-    ts: float
-    duration: float | None
-    metadata: dict[str, Any]
-    code_version: str | None
-    data_version: str
-    input_versions: dict[str, str]
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    run_id: str
-    asset_key: str
-    check_name: str
-    ts: float
-    status: str
-    severity: str
-    failures: int | None
-    message: str | None
-    sample: FailingRows | None = None
-
-
-@dataclass(frozen=True)
-class FailingRows:
-    """The first rows a failed or warning check found (like dbt's store_failures)."""
-
-    columns: list[str]
-    rows: list[list[Any]]
-
-    def to_json(self) -> str:
-        return json.dumps({"columns": self.columns, "rows": self.rows}, default=str)
-
-    @staticmethod
-    def from_json(text: str | None) -> FailingRows | None:
-        if not text:
-            return None
-        data = json.loads(text)
-        return FailingRows(list(data["columns"]), [list(row) for row in data["rows"]])
-
-
-def _check_result(row: sqlite3.Row) -> CheckResult:
-    fields = dict(row)
-    sample = FailingRows.from_json(fields.pop("sample_json", None))
-    return CheckResult(**fields, sample=sample)
-
-
-@dataclass(frozen=True)
-class RunAsset:
-    run_id: str
-    asset_key: str
-    step: str
-    status: str
-    started_at: float | None
-    ended_at: float | None
-    message: str | None
-
-
-@dataclass(frozen=True)
-class LogLine:
-    id: int
-    run_id: str
-    asset_key: str | None
-    ts: float
-    level: str
-    message: str
-
-
-CHECK_COLUMNS = (
-    "run_id, asset_key, check_name, ts, status, severity, failures, message, sample_json"
-)
-
-
-def _run(row: sqlite3.Row) -> RunRecord:
-    return RunRecord(
-        id=row["id"],
-        selection=row["selection"],
-        job=row["job"],
-        trigger=row["trigger"],
-        pid=row["pid"],
-        started_at=row["started_at"],
-        ended_at=row["ended_at"],
-        status=row["status"],
-        message=row["message"],
-        plan=json.loads(row["plan_json"] or "[]"),
-    )
-
-
-def _materialization(row: sqlite3.Row) -> Materialization:
-    return Materialization(
-        id=row["id"],
-        run_id=row["run_id"],
-        asset_key=row["asset_key"],
-        ts=row["ts"],
-        duration=row["duration"],
-        metadata=json.loads(row["metadata_json"]),
-        code_version=row["code_version"],
-        data_version=row["data_version"],
-        input_versions=json.loads(row["input_versions_json"]),
-    )
-
-
-class RunStore:
+class RunStore(StoreQueries):
     """All reads and writes of run history. Safe to open from several processes at once."""
 
     def __init__(self, path: Path, *, lock_path: Path | None = None) -> None:
@@ -474,7 +277,7 @@ class RunStore:
                     (f"m{row_id}", row_id),
                 )
             row = db.execute("select * from materializations where id = ?", (row_id,)).fetchone()
-        return _materialization(row)
+        return materialization_of(row)
 
     def add_check_result(
         self,
@@ -538,97 +341,3 @@ class RunStore:
             )
             for row in rows
         }
-
-    def get_run(self, run_id: str) -> RunRecord | None:
-        rows = self._execute("select * from runs where id = ?", (run_id,))
-        return _run(rows[0]) if rows else None
-
-    def runs(self, limit: int = 200, *, trigger: str | None = None) -> list[RunRecord]:
-        sql = "select * from runs"
-        params: tuple[Any, ...] = ()
-        if trigger:
-            sql += " where trigger = ?"
-            params = (trigger,)
-        sql += " order by started_at desc, rowid desc limit ?"
-        return [_run(row) for row in self._execute(sql, (*params, limit))]
-
-    def last_run(self, *, trigger: str | None = None) -> RunRecord | None:
-        found = self.runs(1, trigger=trigger)
-        return found[0] if found else None
-
-    def run_assets(self, run_id: str) -> list[RunAsset]:
-        rows = self._execute(
-            "select * from run_assets where run_id = ? order by coalesce(started_at, 1e18), rowid",
-            (run_id,),
-        )
-        return [RunAsset(**dict(row)) for row in rows]
-
-    def latest_materializations(self) -> dict[str, Materialization]:
-        rows = self._execute(
-            "select * from materializations where id in "
-            "(select max(id) from materializations group by asset_key)"
-        )
-        return {row["asset_key"]: _materialization(row) for row in rows}
-
-    def materializations(self, asset_key: str, limit: int = 100) -> list[Materialization]:
-        rows = self._execute(
-            "select * from materializations where asset_key = ? order by id desc limit ?",
-            (asset_key, limit),
-        )
-        return [_materialization(row) for row in rows]
-
-    def latest_check_results(self) -> dict[str, list[CheckResult]]:
-        """Per asset, the latest result of each of its checks."""
-        rows = self._execute(
-            f"select {CHECK_COLUMNS} from check_results where id in "
-            "(select max(id) from check_results group by asset_key, check_name) order by check_name"
-        )
-        result: dict[str, list[CheckResult]] = {}
-        for row in rows:
-            result.setdefault(row["asset_key"], []).append(_check_result(row))
-        return result
-
-    def check_history(self, asset_key: str, limit: int = 200) -> list[CheckResult]:
-        rows = self._execute(
-            f"select {CHECK_COLUMNS} from check_results where asset_key = ? "
-            "order by id desc limit ?",
-            (asset_key, limit),
-        )
-        return [_check_result(row) for row in rows]
-
-    def assets_with_failed_blocking_checks(self, run_id: str) -> set[str]:
-        rows = self._execute(
-            "select distinct asset_key from check_results where run_id = ? "
-            "and severity = 'error' and status in ('fail', 'error')",
-            (run_id,),
-        )
-        return {row["asset_key"] for row in rows}
-
-    def last_asset_statuses(self) -> dict[str, RunAsset]:
-        """Per asset, its entry in the most recent run that included it."""
-        rows = self._execute(
-            "select * from run_assets "
-            "where rowid in (select max(rowid) from run_assets group by asset_key)"
-        )
-        return {row["asset_key"]: RunAsset(**dict(row)) for row in rows}
-
-    def logs(
-        self, run_id: str, asset_key: str | None = None, limit: int = 5000, after_id: int = 0
-    ) -> list[LogLine]:
-        """Log lines of a run (optionally one asset's), oldest first; `after_id` (a LogLine's
-        id) returns only newer lines, for following a live run cheaply."""
-        sql = (
-            "select id, run_id, asset_key, ts, level, message from logs where run_id = ? and id > ?"
-        )
-        params: tuple[Any, ...] = (run_id, after_id)
-        if asset_key is not None:
-            sql += " and asset_key = ?"
-            params += (asset_key,)
-        rows = self._execute(sql + " order by id limit ?", (*params, limit))
-        return [LogLine(**dict(row)) for row in rows]
-
-    def events(self, run_id: str, after_id: int = 0) -> list[dict[str, Any]]:
-        rows = self._execute(
-            "select * from step_events where run_id = ? and id > ? order by id", (run_id, after_id)
-        )
-        return [dict(row) for row in rows]
