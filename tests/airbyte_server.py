@@ -2,7 +2,7 @@
 
 It serves the endpoints lakehouse-tui uses from BOTH Airbyte APIs (public `/api/public/v1`,
 configuration `/api/v1`) and checks every request body, query parameter and its own response
-against the JSON schemas in shared/specs/airbyte/*.yaml. Mismatches are collected in
+against the JSON schemas in tests/specs/airbyte/*.yaml. Mismatches are collected in
 `FakeAirbyte.errors`; the `running()` context manager fails the test when there are any.
 
 Behaviour is scripted per test: each job walks through a list of statuses (one step per status
@@ -56,20 +56,14 @@ END = ("succeeded", "failed", "cancelled")
 
 
 def spec_dir() -> Path:
-    """shared/specs/airbyte: $AIRBYTE_SPEC_DIR, a vendored copy, or next to the checkout."""
-    here = Path(__file__).resolve().parent
-    candidates = [
-        Path(os.environ.get("AIRBYTE_SPEC_DIR", "/nonexistent")),
-        here / "specs" / "airbyte",
-        here.parent / "specs" / "airbyte",
-        here.parent.parent / "shared" / "specs" / "airbyte",
-    ]
-    for candidate in candidates:
-        if (candidate / "api.yaml").exists():
-            return candidate
-    raise FileNotFoundError(
-        "Airbyte specs not found; set AIRBYTE_SPEC_DIR to the folder holding api.yaml"
+    """tests/specs/airbyte (the copy kept in the repo, see its README); $AIRBYTE_SPEC_DIR
+    points at another copy, e.g. a newer upstream one."""
+    folder = Path(
+        os.environ.get("AIRBYTE_SPEC_DIR") or Path(__file__).resolve().parent / "specs" / "airbyte"
     )
+    if not (folder / "api.yaml").exists():
+        raise FileNotFoundError(f"{folder}: no api.yaml; AIRBYTE_SPEC_DIR must name a spec folder")
+    return folder
 
 
 class Spec:

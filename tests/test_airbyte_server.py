@@ -68,3 +68,19 @@ def test_valid_requests_leave_no_violations(fake: FakeAirbyte) -> None:
     assert config_post(fake, "/connections/sync", {"connectionId": cid}).status_code == 200
     assert config_post(fake, "/connections/sync", {"connectionId": cid}).status_code == 409
     assert fake.errors == []
+
+
+def test_the_specs_come_from_the_repo(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh clone has everything: the specs live in tests/specs, with their origin."""
+    from pathlib import Path
+
+    from airbyte_server import spec_dir
+
+    monkeypatch.delenv("AIRBYTE_SPEC_DIR", raising=False)
+    here = Path(__file__).resolve().parent / "specs"
+    assert spec_dir() == here / "airbyte"
+    readme = (here / "README.md").read_text()
+    for spec in [*here.glob("airbyte/*.yaml"), *here.glob("openlineage/*.json")]:
+        name = f"{spec.parent.name}/{spec.name}"
+        assert name in readme or f"{spec.parent.name}/*Facet.json" in readme, name
+    assert (here / "openlineage" / "OpenLineage.json").exists()

@@ -219,6 +219,67 @@ BROKEN = [
         id="password-instead-of-env-name",
     ),
     pytest.param(
+        '[schedule]\ncron = "0 2 * * *"\nmax_wait = "soon"\n',
+        3,
+        ["[schedule] max_wait", 'a duration like "2h", "90m"', "'soon'"],
+        id="bad-max-wait-word",
+    ),
+    pytest.param(
+        "[schedule]\nmax_wait = 7200\n",
+        2,
+        ["[schedule] max_wait", "a duration like", "7200"],
+        id="max-wait-number-without-unit",
+    ),
+    pytest.param(
+        '[schedule]\nmax_wait = "0s"\n',
+        2,
+        ["[schedule] max_wait", "more than zero", "'0s'"],
+        id="max-wait-zero",
+    ),
+    pytest.param(
+        '[keymap]\nmaterialize_all = "A"\nshow_run = "R"\n',
+        3,
+        ["[keymap] show_run", "unknown binding id", "did you mean show_runs?"],
+        id="keymap-unknown-id",
+    ),
+    pytest.param(
+        # The README's old example: ctrl+r is refresh's key.
+        '[keymap]\nmaterialize_all = "A"\nshow_runs = "ctrl+r"\n',
+        3,
+        ["[keymap] show_runs", '"ctrl+r" is already refresh\'s key', "remap refresh too"],
+        id="keymap-collides-with-a-default",
+    ),
+    pytest.param(
+        '[keymap]\nmaterialize_all = "x"\n\nsync = "x"\n',
+        4,
+        ["[keymap] sync", '"x" is already materialize_all\'s key', "[keymap] materialize_all"],
+        id="keymap-two-remaps-on-one-key",
+    ),
+    pytest.param(
+        '[keymap]\n"tab.logs" = "4"\n',
+        2,
+        ["[keymap] tab.logs", '"4" is already tab.checks\'s key'],
+        id="keymap-collision-in-a-dotted-id",
+    ),
+    pytest.param(
+        '[keymap]\nshow_schedule = "ctrl+p"\n',
+        2,
+        ["[keymap] show_schedule", '"ctrl+p"', "own key for the command palette"],
+        id="keymap-takes-a-builtin-key",
+    ),
+    pytest.param(
+        '[keymap]\nfilter = "down"\n',
+        2,
+        ["[keymap] filter", '"down"', "moving in the tree"],
+        id="keymap-takes-a-tree-key",
+    ),
+    pytest.param(
+        "[keymap]\nquit = 5\n",
+        2,
+        ["[keymap] quit", 'expected a key like "ctrl+r"'],
+        id="keymap-not-a-string",
+    ),
+    pytest.param(
         '[airbyte]\nurl = "http://localhost:8000"\n\n[[airbyte.connections]]\nasset = "x"\n',
         4,
         ["[airbyte.connections]", 'id = "..." or name = "..."'],
@@ -274,7 +335,52 @@ def test_valid_full_config_round_trips(xdg: dict[str, str], tmp_path: Path) -> N
     assert config.postgres.port == 6543 and config.postgres.password_env == "MY_PG_PW"
     assert config.schedule.cron == "30 1 * * 1-5"
     assert config.airbyte.connections == (config_module.AirbyteConnection(name="historian"),)
-    assert config.keymap == {"quit": "ctrl+q"}
+    assert config.keymap == {"quit": "ctrl+q"}  # quit may keep Textual's own quit key
+
+
+@pytest.mark.parametrize(
+    ("text", "keymap"),
+    [
+        # A key another binding has is fine once that binding moves too.
+        ('show_runs = "ctrl+r"\nrefresh = "f5"\n', {"show_runs": "ctrl+r", "refresh": "f5"}),
+        ('sync = "r"\nshow_runs = "y"\n', {"sync": "r", "show_runs": "y"}),
+        # Screens are separate: the runs screen's escape is not the filter's.
+        ('"runs.rerun_failed" = "F"\n', {"runs.rerun_failed": "F"}),
+        # A dotted id written as a TOML dotted key, and a list of keys.
+        ('tab.logs = "L"\nrefresh = "ctrl+r,f5"\n', {"tab.logs": "L", "refresh": "ctrl+r,f5"}),
+        # The names Textual knows keys by, for the characters people type.
+        ('help = "?"\nfilter = " / "\n', {"help": "question_mark", "filter": "slash"}),
+    ],
+)
+def test_keymaps_that_are_fine(
+    xdg: dict[str, str], tmp_path: Path, text: str, keymap: dict[str, str]
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[keymap]\n" + text, encoding="utf-8")
+    assert config_module.load(path).keymap == keymap
+
+
+def test_the_readme_keymap_example_is_valid(xdg: dict[str, str], tmp_path: Path) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"```toml\n(\[keymap\]\n.*?)```", readme, re.S)
+    assert example is not None, "README has no [keymap] example"
+    path = tmp_path / "config.toml"
+    path.write_text(example.group(1), encoding="utf-8")
+    assert "show_runs" in config_module.load(path).keymap
+
+
+def test_max_wait(xdg: dict[str, str], tmp_path: Path) -> None:
+    assert config_module.load().schedule.max_wait_seconds == 2 * 3600
+    path = tmp_path / "config.toml"
+    for text, seconds in (
+        ("90s", 90),
+        ("10m", 600),
+        ("1h30m", 5400),
+        ("2 h", 7200),
+        ("1.5h", 5400),
+    ):
+        path.write_text(f'[schedule]\nmax_wait = "{text}"\n', encoding="utf-8")
+        assert config_module.load(path).schedule.max_wait_seconds == seconds, text
 
 
 # -- init -------------------------------------------------------------------------------
@@ -332,7 +438,7 @@ def test_unreadable_config_is_one_line(xdg: dict[str, str], tmp_path: Path) -> N
     result = run_cli(["--config", str(directory), "status"])
     assert result.code == 2
     assert len(result.err_lines) == 1
-    assert result.err_lines[0].startswith(f"lakehouse-tui: {directory}: cannot read config file")
+    assert result.err_lines[0].startswith(f"lakehouse-tui: {directory}: not a regular file")
     binary = tmp_path / "binary.toml"
     binary.write_bytes(b"\xff\xfe\x00garbage")
     result = run_cli(["--config", str(binary), "status"])

@@ -14,7 +14,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from child_output import Lines
 from engine_fixtures import (
     ALL_KEYS,
     MODEL_KEYS,
@@ -518,38 +518,27 @@ def test_second_run_gets_exit_3_naming_the_holder(fresh_built: Lake) -> None:
     assert len(lake.runs()) == runs_before
 
 
-def _waiting_on_flock(pid: int) -> bool:
-    # Blocked lock requests show in /proc/locks as "N: -> FLOCK ADVISORY WRITE <pid> ...".
-    for line in Path("/proc/locks").read_text().splitlines():
-        fields = line.split()
-        if "->" in fields and "FLOCK" in fields and str(pid) in fields:
-            return True
-    return False
-
-
 def test_wait_queues_behind_the_holder(fresh_built: Lake) -> None:
     lake = fresh_built
     holder = LockHolder("holder-run", os.getpid(), "tui", time.time())
     lock = RunLock(lake.lock_path, holder)
     lock.acquire()
-    child = lake.spawn("--wait", "--trigger", "timer", "--materialize", "tag:mart")
+    child = lake.spawn("--max-wait", "10m", "--trigger", "timer", "--materialize", "tag:mart")
     try:
-        wait_for(
-            lambda: _waiting_on_flock(child.pid) or child.poll() is not None,
-            60,
-            "the child to wait on the lock",
-        )
-        assert child.poll() is None, child.communicate()
+        lines = Lines(child.stderr)
+        waiting = lines.wait_for_line("waiting for run holder-run")
+        assert f"(pid {os.getpid()}, trigger tui, started " in waiting
+        assert waiting.endswith("giving up after 10m (--max-wait)"), waiting
+        assert child.poll() is None
         runs_while_waiting = len(lake.runs())
-        releaser = threading.Thread(target=lock.release)
-        releaser.start()
-        releaser.join()
-        _, err = child.communicate(timeout=120)
+        lock.release()
+        child.wait(timeout=120)
     finally:
         lock.release()
         if child.poll() is None:
             child.kill()
-            child.communicate()
+            child.wait()
+    err = lines.text()
     assert child.returncode == 0, err
     runs = lake.runs()
     assert len(runs) == runs_while_waiting + 1
@@ -568,11 +557,12 @@ def test_skip_unchanged_records_a_noop_without_importing_dbt(built_lake: Lake) -
         "from lakehouse_tui.cli import main\n"
         f"rc = main(['--config', {str(lake.config_path)!r}, "
         "'--materialize', '*', '--skip-unchanged'])\n"
-        "print(rc, 'dbt' in sys.modules, 'textual' in sys.modules)\n"
+        "print(rc, 'dbt' in sys.modules, 'textual' in sys.modules, 'duckdb' in sys.modules)\n"
     )
     done = lake.python(code)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["0", "False", "False"]
+    # Nor DuckDB: the warehouse is unchanged since the run checked its marks.
+    assert done.stdout.split() == ["0", "False", "False", "False"]
     assert "nothing selected is stale" in done.stderr
     runs = lake.runs()
     assert len(runs) == before + 1
@@ -708,9 +698,10 @@ def test_status_before_any_run(lake: Lake) -> None:
 
 
 def test_wait_with_skip_unchanged_decides_after_the_wait(medium_lake: Lake) -> None:
-    """The timer runs `--wait --skip-unchanged`. Queued behind a run that materializes
-    everything, it must find nothing stale once it gets the lock, and record a no-op instead
-    of building everything a second time."""
+    """`--wait --skip-unchanged` (e.g. from cron or a script): queued behind a run that
+    materializes everything, it must find nothing stale once it gets the lock, and record a
+    no-op instead of building everything a second time. (The OS timer runs `--wait` alone:
+    a nightly job also syncs Airbyte, whose changes no fingerprint here can see.)"""
     lake = medium_lake
     first = lake.spawn("--materialize", "*")
     second = None
@@ -720,17 +711,13 @@ def test_wait_with_skip_unchanged_decides_after_the_wait(medium_lake: Lake) -> N
         second = lake.spawn(
             "--wait", "--skip-unchanged", "--trigger", "timer", "--materialize", "*"
         )
-        wait_for(
-            lambda: _waiting_on_flock(second.pid) or second.poll() is not None,
-            60,
-            "the second run to queue on the lock",
-        )
-        assert second.poll() is None, second.communicate()
+        second_err = Lines(second.stderr)
+        second_err.wait_for_line(f"waiting for run {run['id']} (pid {first.pid}, trigger cli")
+        assert second.poll() is None
         first.send_signal(signal.SIGCONT)
         _, first_err = first.communicate(timeout=120)
         assert first.returncode == 0, first_err
-        _, second_err = second.communicate(timeout=120)
-        assert second.returncode == 0, second_err
+        assert second.wait(timeout=120) == 0, second_err.text()
     finally:
         for child in (first, second):
             if child is not None and child.poll() is None:
@@ -856,31 +843,69 @@ def test_status_and_a_second_run_while_a_run_is_live(medium_lake: Lake) -> None:
     )
 
 
+# The real run, with its first look at the warehouse reported on stderr: the probe's answer
+# is passed on unchanged, so the run behaves as it would without it.
+READER_PROBE = """
+import sys
+from lakehouse_tui.core import warehouse
+
+original = warehouse.held_elsewhere
+
+def held_elsewhere(path):
+    held = original(path)
+    print(f"probe: held elsewhere: {held}", file=sys.stderr, flush=True)
+    return held
+
+warehouse.held_elsewhere = held_elsewhere
+from lakehouse_tui.cli import main
+sys.exit(main(["--config", sys.argv[1], "--materialize", "dim_batch"]))
+"""
+
+
 def test_run_waits_for_a_reader_holding_the_warehouse(fresh_built: Lake) -> None:
-    """A short-lived reader (the TUI's preview, a DuckDB shell) delays a run, never fails it."""
+    """A short-lived reader (the TUI's preview, a DuckDB shell) delays a run, never fails it:
+    the reader lets go only once the run has found the warehouse held."""
     reader = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import duckdb, sys, time\n"
+            "import duckdb, sys\n"
             f"c = duckdb.connect({str(fresh_built.warehouse)!r}, read_only=True)\n"
             "print('held', flush=True)\n"
             "sys.stdin.readline()\n"
-            "time.sleep(1.0)\n"  # keep holding for a moment after the run has started
-            "c.close()\n",
+            "c.close()\n"
+            "print('closed', flush=True)\n",
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert reader.stdout is not None and reader.stdin is not None
-    assert reader.stdout.readline().strip() == "held"
-    reader.stdin.write("go\n")
-    reader.stdin.flush()
-    result = fresh_built.cli("--materialize", "dim_batch")
-    reader.wait(timeout=30)
-    assert result.code == 0, result.err
+    run = None
+    try:
+        assert reader.stdout is not None and reader.stdin is not None
+        assert reader.stdout.readline().strip() == "held"
+        run = subprocess.Popen(
+            [sys.executable, "-c", READER_PROBE, str(fresh_built.config_path)],
+            env=fresh_built.subprocess_env(),
+            cwd=fresh_built.root,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        err = Lines(run.stderr)
+        err.wait_for_line("probe: held elsewhere:")
+        assert err.with_text("probe: held elsewhere: True"), err.lines
+        assert run.poll() is None  # waiting for the reader, not failed
+        reader.stdin.write("go\n")
+        reader.stdin.flush()
+        assert reader.stdout.readline().strip() == "closed"
+        assert run.wait(timeout=120) == 0, err.text()
+    finally:
+        for child in (reader, run):
+            if child is not None and child.poll() is None:
+                child.kill()
+                child.wait()
     assert fresh_built.last_run()["status"] == "succeeded"
+    assert fresh_built.last_run()["selection"] == "dim_batch"
 
 
 def test_unchanged_raw_files_are_not_reread_but_changed_ones_are(fresh_built: Lake) -> None:

@@ -78,7 +78,7 @@ def test_show_prints_the_exact_files(env: Path, capsys: pytest.CaptureFixture[st
     config = env / "my config.toml"
     assert (
         f'ExecStart={sys.executable} -m lakehouse_tui --config "{config}" '
-        "--job transform_dbt_models --trigger timer\n"
+        "--job transform_dbt_models --trigger timer --wait\n"
     ) in out
     assert "systemctl --user enable --now lakehouse-tui.timer" in out
     assert not (env / "home").exists()
@@ -151,7 +151,13 @@ def test_launchd_install_status_remove(
     plist = env / "home" / "Library" / "LaunchAgents" / "io.github.lakehouse-tui.schedule.plist"
     data = plistlib.loads(plist.read_bytes())
     assert data["StartCalendarInterval"] == [{"Hour": 2, "Minute": 0}]
-    assert data["ProgramArguments"][-4:] == ["--job", "transform_dbt_models", "--trigger", "timer"]
+    assert data["ProgramArguments"][-5:] == [
+        "--job",
+        "transform_dbt_models",
+        "--trigger",
+        "timer",
+        "--wait",
+    ]
     assert Path(data["StandardOutPath"]).parent.is_dir()
 
     assert main(env, "schedule", "status") == 0
@@ -189,10 +195,29 @@ def test_bad_schedules_are_one_line_usage_errors(
     assert "LAKEHOUSE_TUI_SCHEDULER" in capsys.readouterr().err
 
 
-def test_every_action_has_help() -> None:
-    parser = cli.build_parser()
-    text = parser.format_help()
-    assert "schedule" in text or "COMMAND" in text
+def test_schedule_help_lists_every_action_and_no_action_is_a_usage_error(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert "    schedule  " in cli.build_parser().format_help()  # in the command list
     with pytest.raises(SystemExit) as exit_info:
-        parser.parse_args(["schedule"])
+        cli.main(["schedule", "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert "Manage the systemd user timer (Linux) or launchd agent (macOS)" in text
+    for action, does in (
+        ("install", "write the timer files and enable them"),
+        ("remove", "disable the timer and delete its files"),
+        ("status", "next fire times and the last run"),
+        ("show", "print the exact files `install` would write"),
+    ):
+        line = next((x for x in text.splitlines() if x.strip().startswith(action + " ")), "")
+        assert does in line, f"{action}: {line!r}"
+
+    # No action: argparse's usage error naming what is missing, and nothing is touched.
+    with pytest.raises(SystemExit) as exit_info:
+        main(env, "schedule")
     assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: lakehouse-tui schedule ")
+    assert err.endswith("error: the following arguments are required: ACTION\n")
+    assert not (env / "home").exists() and not (env / "calls.log").exists()

@@ -72,6 +72,7 @@ def test_plist_round_trips(tmp_path: Path) -> None:
         "StandardOutPath": str(tmp_path / "state" / "logs" / "schedule.out.log"),
         "StandardErrorPath": str(tmp_path / "state" / "logs" / "schedule.err.log"),
         "RunAtLoad": False,
+        "EnvironmentVariables": {"LAKEHOUSE_TUI_RUN_TIMEOUT": "21600"},
     }
 
 

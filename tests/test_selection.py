@@ -84,6 +84,15 @@ CASES = [
     ("((dim_batch))", {DIM}),
     ("+dim_batch and +fact_bioreactor_batch_stats", {RAW, STG}),
     ("  dim_batch  ", {DIM}),
+    # A comma list, as Dagster's CLI takes it: a union, binding loosest.
+    ("dim_batch,stg_bioreactor", {DIM, STG}),
+    ("dim_batch, stg_bioreactor , tag:mart", {DIM, STG, MART}),
+    ("+dim_batch,fact_bioreactor_batch_stats+", {RAW, STG, DIM, FACT, MART}),
+    ("tag:curated and not dim_batch,stg_bioreactor", {FACT, STG}),
+    ("dbt_staging_models,group:dbt_marts", {STG, MART}),
+    # A kind no asset has in this config (marts on DuckDB) selects nothing; it is no typo.
+    ("kind:postgres", set()),
+    ("kind:postgres or dim_batch", {DIM}),
 ]
 
 
@@ -118,7 +127,11 @@ ERRORS = [
     ("tag:foo", ["no tag matches 'foo'", "curated", "mart"]),
     ("tag:marts", ["did you mean", "mart"]),
     ("group:dbt_curate", ["no group matches", "dbt_curated"]),
-    ("kind:postgres", ["no kind matches 'postgres'", "duckdb"]),
+    ("kind:postgre", ["no kind matches 'postgre'", "did you mean postgres"]),
+    ("dim_batch,", ["ends too early"]),
+    (",dim_batch", ["unexpected ','"]),
+    ("dim_batch,,stg_bioreactor", ["unexpected ','"]),
+    ("dim_batch,dim_bach", ["no asset matches 'dim_bach'", "dim_batch"]),
     ("colour:red", ["unknown attribute 'colour:'", "key:", "group:", "tag:", "kind:"]),
     ("(dim_batch or fact_bioreactor_batch_stats", ["'(' is never closed"]),
     ("dim_batch)", ["unexpected ')'"]),

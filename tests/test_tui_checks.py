@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from engine_fixtures import make_lake
 from rich.console import Console
 from textual.widgets import Static
 
+from engine_fixtures import make_lake
 from lakehouse_tui import config as config_module
 from lakehouse_tui.tui.app import create_app
 from lakehouse_tui.tui.widgets.asset_tree import AssetTree

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from lakehouse_tui import __version__
-from lakehouse_tui.errors import LakehouseError
+from lakehouse_tui.errors import LakehouseError, UsageError
 
 if TYPE_CHECKING:
     from lakehouse_tui.config import Config
@@ -62,25 +62,104 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         help="what started the run, as recorded in the run history (default: cli)",
     )
     group.add_argument(
-        "--wait", action="store_true", help="wait for a running run to finish instead of exiting 3"
+        "--wait",
+        action="store_true",
+        help="queue behind a running run instead of exiting 3, saying every 30 s what it waits "
+        "for; gives up (exit 3, recorded as a failed run) after [schedule] max_wait (default 2h)",
     )
+    group.add_argument(
+        "--max-wait",
+        metavar="DURATION",
+        type=_duration,
+        help="like --wait, giving up after DURATION (e.g. 90s, 10m, 1h30m) instead of "
+        "[schedule] max_wait",
+    )
+
+
+def _duration(text: str) -> float:
+    from lakehouse_tui.config_checks import DURATION_FORM, parse_duration
+
+    seconds = parse_duration(text)
+    if seconds is None:
+        raise argparse.ArgumentTypeError(f"expected {DURATION_FORM}, got {text!r}")
+    return seconds
+
+
+EPILOG = """\
+selections (--materialize SEL, Dagster's asset selection syntax):
+  *                          every asset
+  dim_batch, key:dim_batch   one asset; dim_* with wildcards; a group asset
+                             (dbt_curated_models) means all its models
+  +dim_batch, dim_batch+     with everything upstream / downstream
+  2+name, name+1             with N levels upstream / downstream
+  group:dbt_curated          by group; tag:mart by dbt tag; kind:duckdb by kind
+                             (raw, airbyte, duckdb, postgres)
+  stale                      what changed or failed since it last materialized
+  a and b, a or b, not a     combinations, with ( ... ); a,b is a or b
+  e.g. --materialize 'dim_batch,stg_bioreactor'  --materialize '+mart_bioreactor_overview'
+
+exit codes: 0 succeeded or nothing to do, 1 a step or blocking check failed, 2 usage or
+config error, 3 another run holds the warehouse, 130 cancelled.
+"""
+
+# Options every subcommand accepts too (`status --config X`); SUPPRESS keeps the value given
+# before the subcommand when it is not repeated after it.
+COMMON_OPTIONS: tuple[tuple[str, dict[str, object]], ...] = (
+    ("--config", {"metavar": "PATH", "help": "config file (default: see README)"}),
+    ("--debug", {"action": "store_true", "help": "show tracebacks for errors"}),
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lakehouse-tui",
-        description="Terminal app and headless runner for the bioreactor lakehouse.",
+        description="Terminal app and headless runner for the bioreactor lakehouse. "
+        "Without arguments it opens the TUI; --materialize SEL or --job NAME runs headless.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--config", metavar="PATH", help="config file (default: see README)")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    for flag, options in COMMON_OPTIONS:
+        parser.add_argument(flag, **options)  # type: ignore[arg-type]
     _add_run_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _command_modules():
         module = importlib.import_module(f"lakehouse_tui.commands.{name}")
         if hasattr(module, "register"):
             module.register(commands)
+    _finish_subcommands(commands)
     return parser
+
+
+def _finish_subcommands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Give every (nested) subcommand the common options, and its help line as the
+    description of its own --help when it has no longer one."""
+    helps = {action.dest: action.help for action in commands._choices_actions}
+    for name, sub in commands.choices.items():
+        if sub.description is None and helps.get(name):
+            text = str(helps[name])
+            sub.description = text[0].upper() + text[1:] + "."
+        for flag, options in COMMON_OPTIONS:
+            sub.add_argument(flag, default=argparse.SUPPRESS, **options)  # type: ignore[arg-type]
+        for action in sub._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _finish_subcommands(action)
+
+
+RUN_FLAGS = ("dry_run", "json", "skip_unchanged", "wait", "max_wait")
+
+
+def _check_run_flags(args: argparse.Namespace) -> None:
+    """Run options without --materialize/--job would silently open the TUI instead."""
+    given = [flag for flag in RUN_FLAGS if getattr(args, flag) not in (None, False)]
+    if args.trigger != "cli":
+        given.append("trigger")
+    if given:
+        flags = ", ".join("--" + flag.replace("_", "-") for flag in given)
+        raise UsageError(
+            f"{flags}: only with a headless run; add --materialize SEL or --job NAME "
+            "(e.g. lakehouse-tui --materialize '*' --dry-run)"
+        )
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -90,10 +169,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     if getattr(args, "needs_config", True) is False and handler is not None:
         # e.g. `init`, which must work even when the existing config is broken.
         return handler(args, None)  # type: ignore[arg-type]
+    headless = args.materialize is not None or args.job is not None
+    if handler is None and not headless:
+        _check_run_flags(args)
     config = config_module.load(args.config)
     if handler is not None:
         return handler(args, config)
-    if args.materialize is not None or args.job is not None:
+    if headless:
         from lakehouse_tui.commands import materialize
 
         return materialize.run(args, config)
@@ -103,8 +185,13 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from lakehouse_tui import filesystem
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    # Everything we, SQLite, DuckDB and dbt create is for this user only (run store, logs,
+    # warehouse, profile); restored on return for callers that run us in-process.
+    umask = os.umask(filesystem.PRIVATE_UMASK)
     try:
         return _dispatch(args)
     except LakehouseError as err:
@@ -121,6 +208,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader of our output went away (e.g. `| head`); nothing more to say.
         sys.stderr.close()
         return 141
+    except Exception as err:
+        # Last resort: one line, never a traceback, unless asked for one.
+        if args.debug:
+            raise
+        print(f"lakehouse-tui: {_unexpected(err)}", file=sys.stderr)
+        return 1
+    finally:
+        os.umask(umask)
+
+
+def _unexpected(err: Exception) -> str:
+    from lakehouse_tui import filesystem
+
+    if isinstance(err, OSError):
+        return f"{filesystem.os_error_line(err)} (run with --debug for the traceback)"
+    if isinstance(err, RecursionError):
+        return "input nested too deeply (run with --debug for the traceback)"
+    text = str(err).strip().splitlines()
+    detail = filesystem.short(text[0], 200) if text else ""
+    return (
+        f"unexpected error: {type(err).__name__}{': ' + detail if detail else ''} "
+        "(run with --debug for the traceback, and please report it)"
+    )
 
 
 def entry() -> None:

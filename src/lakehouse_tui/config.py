@@ -16,16 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from lakehouse_tui import paths, redact
+from lakehouse_tui import keymap, paths, redact
 from lakehouse_tui.config_checks import (
     Check,
     boolean,
     cron_string,
+    duration,
     env_var_name,
     integer,
     memory_size,
     nonempty_string,
     one_of,
+    parse_duration,
     pg_name,
     positive_number,
     string,
@@ -73,6 +75,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         ),
         "cron": Key("0 2 * * *", cron_string(), "five-field cron"),
         "timezone": Key("Europe/London", timezone_name(), "IANA time zone of the cron"),
+        "max_wait": Key(
+            "2h", duration(), "how long a timer run (or --wait) queues behind a running run"
+        ),
     },
     "airbyte": {
         "url": Key("http://localhost:8000", nonempty_string(), "Airbyte server URL"),
@@ -94,7 +99,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         ),
         "connections": Key([], lambda v: None, "[[airbyte.connections]] entries"),
     },
-    "keymap": {},  # free-form: binding id -> key, checked by the TUI
+    "keymap": {},  # binding id -> key, checked against lakehouse_tui.keymap
 }
 
 CONNECTION_KEYS: dict[str, Key] = {
@@ -141,6 +146,11 @@ class ScheduleSettings:
     job: str
     cron: str
     timezone: str
+    max_wait: str = "2h"
+
+    @property
+    def max_wait_seconds(self) -> float:
+        return parse_duration(self.max_wait) or 0.0
 
 
 @dataclass(frozen=True)
@@ -267,6 +277,24 @@ def _connections(
     return tuple(result)
 
 
+def _keymap(raw: Mapping[str, Any], path: Path | None, locator: _Locator | None) -> dict[str, str]:
+    """binding id -> key; `tab.overview = "7"` (a dotted TOML key) means the id tab.overview."""
+    flat: dict[str, Any] = {}
+    for name, value in raw.items():
+        if isinstance(value, dict):
+            flat.update({f"{name}.{sub}": inner for sub, inner in value.items()})
+        else:
+            flat[name] = value
+    for binding_id, key in flat.items():
+        if not isinstance(key, str) or not key.strip():
+            raise _fail(path, locator, "keymap", binding_id, 'expected a key like "ctrl+r"')
+    # Textual matches key names as given: "?" must reach it as "question_mark".
+    flat = {binding_id: ",".join(keymap.keys_of(key)) for binding_id, key in flat.items()}
+    for binding_id, problem in keymap.problems(flat)[:1]:
+        raise _fail(path, locator, "keymap", binding_id, problem)
+    return flat
+
+
 def _resolve_path(value: str, base: Path | None) -> Path:
     path = Path(os.path.expandvars(value)).expanduser()
     if not path.is_absolute() and base is not None:
@@ -283,10 +311,7 @@ def from_mapping(raw: Mapping[str, Any], path: Path | None = None, text: str = "
             raise _fail(path, locator, section, None, f"unknown section; known sections: {known}")
         if not isinstance(value, dict):
             raise _fail(path, locator, section, None, "expected a table like [section]")
-    keymap_raw = raw.get("keymap", {})
-    for action, key in keymap_raw.items():
-        if not isinstance(key, str) or not key:
-            raise _fail(path, locator, "keymap", action, 'expected a key like "ctrl+r"')
+    keymap_raw = _keymap(raw.get("keymap", {}), path, locator)
 
     def values(section: str) -> dict[str, Any]:
         return _section_values(raw.get(section, {}), section, SCHEMA[section], path, locator)
@@ -329,6 +354,11 @@ def load(explicit: str | os.PathLike[str] | None = None) -> Config:
     if path is None:
         return from_mapping({})
     try:
+        if path.exists() and not path.is_file():
+            # Reading a FIFO would wait for a writer forever; a directory cannot be read.
+            raise ConfigError(
+                f"{path}: not a regular file; point --config at a TOML file"
+            ) from None
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(

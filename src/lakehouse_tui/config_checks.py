@@ -1,5 +1,7 @@
-"""The checks behind `config.SCHEMA`: each returns None for a good value, else the expected
-form in words (the config error says "expected <that>, got <value>").
+"""The value checks of the config schema, and the duration syntax of `[schedule] max_wait`.
+
+A check returns None when the value is fine, else the expected form as words, which the
+loader turns into ``config.toml:7: [lake] threads: expected a whole number 1-256, got 'four'``.
 
 `pg_name` guards the values that dbt-postgres pastes into SQL (it quotes identifiers but does
 not escape a `"` inside them, and puts the schema and database into string literals), so a
@@ -90,6 +92,30 @@ def timezone_name() -> Check:
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             return expected
         return None
+
+    return check
+
+
+_DURATION = re.compile(
+    r"^\s*(?:(?P<h>\d+(?:\.\d+)?)\s*h)?\s*(?:(?P<m>\d+(?:\.\d+)?)\s*m(?:in)?)?"
+    r"\s*(?:(?P<s>\d+(?:\.\d+)?)\s*s)?\s*$"
+)
+DURATION_FORM = 'a duration like "2h", "90m", "1h30m" or "45s"'
+
+
+def parse_duration(text: str) -> float | None:
+    """Seconds in "2h", "90m", "1h30m", "45s" (h, m or min, s); None when not of that form."""
+    match = _DURATION.match(text)
+    if match is None or not any(match.groupdict().values()):
+        return None
+    hours, minutes, seconds = (float(match.group(unit) or 0) for unit in "hms")
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def duration() -> Check:
+    def check(v: Any) -> str | None:
+        ok = isinstance(v, str) and (parse_duration(v) or 0) > 0
+        return None if ok else f"{DURATION_FORM}, more than zero"
 
     return check
 

@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from lakehouse_tui import filesystem
 from lakehouse_tui.errors import UsageError
 
 TAGS = ("temperature", "ph", "do", "pressure", "agitation", "co2")
@@ -138,7 +139,7 @@ def generate(
             f"{existing[0]} already exists ({len(existing)} of {batches} batch files); "
             "pass --force to overwrite them"
         )
-    raw_dir.mkdir(parents=True, exist_ok=True)
+    filesystem.private_dir(raw_dir, "raw dir", "set [lake] raw_dir to a directory")
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
     excursion_batch = batches // 2

@@ -35,3 +35,7 @@ class LockedError(LakehouseError):
 
 class TargetUnavailable(LakehouseError):
     """An external system (PostgreSQL, Airbyte) cannot be reached or refused us."""
+
+
+class StoreError(LakehouseError):
+    """The run store cannot be read or written (corrupt file, full disk, no permission)."""

@@ -1,4 +1,8 @@
-"""Progress output for headless runs: step lines and a live line on stderr, JSON on stdout."""
+"""Progress output for headless runs: step lines and a live line on stderr, JSON on stdout.
+
+On a terminal one live line shows what runs; piped or in the journal (no live line) every
+asset gets a line when it starts and when it ends, so a long dbt step is not silent.
+"""
 
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ class ProgressPrinter:
         self.out = out or sys.stdout  # JSON: its text fields are masked (mask_fields)
         self.live = self.err.isatty()
         self.step_started: dict[str, float] = {}
+        self.asset_started: dict[str, float] = {}
         self.running: list[str] = []
         self.done = 0
         self.total = 0
@@ -62,7 +67,15 @@ class ProgressPrinter:
             self._live_line(f"{event.step}: starting")
         elif kind == "asset_started" and event.asset:
             self.running.append(event.asset)
+            self.asset_started[event.asset] = event.ts
             self._live_line(f"[{self.done}/{self.total}] {event.step}: running {event.asset}")
+            if not self.live:
+                self.err.write(f"  {event.asset}: started\n")
+        elif kind == "asset_built" and event.asset and not self.live:
+            # dbt finished the model and its checks passed; rows follow when recorded.
+            seconds = event.data.get("duration")
+            took = f" in {duration(seconds)}" if isinstance(seconds, int | float) else ""
+            self.err.write(f"  {event.asset}: built{took}\n")
         elif kind in ASSET_DONE_EVENTS and event.asset:
             self.done += 1
             if event.asset in self.running:
@@ -72,6 +85,16 @@ class ProgressPrinter:
             if kind != "asset_materialized":
                 self._clear_live()
                 self.err.write(f"  {event.asset}: {event.status}: {event.message}\n")
+            elif not self.live:
+                seconds = event.data.get("duration")
+                if not isinstance(seconds, int | float):
+                    seconds = event.ts - self.asset_started.get(event.asset, event.ts)
+                count = event.data.get("rows")
+                detail = f", {rows(count)} rows" if isinstance(count, int) else ""
+                self.err.write(
+                    f"  [{self.done}/{self.total}] {event.asset}: materialized "
+                    f"({duration(seconds)}{detail})\n"
+                )
         elif kind == "check_evaluated" and event.status in ("fail", "error", "warn"):
             self._clear_live()
             severity = event.data.get("severity")

@@ -14,10 +14,13 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from lakehouse_tui.errors import LockedError
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from lakehouse_tui.core.executor import RunOutcome
+    from lakehouse_tui.core.lock import LockWaitExpired, WaitNotice
     from lakehouse_tui.core.plan import Plan
     from lakehouse_tui.core.workspace import Workspace
 
@@ -33,6 +36,8 @@ class RunOptions:
     wait: bool = False
     json: bool = False
     description: str | None = None  # what the run history calls it, if not the selection
+    max_wait: float | None = None  # with wait: give up after this many seconds (None: never)
+    max_wait_source: str = "--max-wait"  # what set max_wait, named when the wait runs out
 
 
 def run_selection(
@@ -49,29 +54,95 @@ def run_selection(
     (UsageError, 2) and lock (LockedError, 3) problems.
     """
     from lakehouse_tui.core.executor import new_run_id
-    from lakehouse_tui.core.lock import LockHolder, RunLock
+    from lakehouse_tui.core.lock import LockHolder, LockWaitExpired, RunLock
 
     started = time.perf_counter() if started is None else started
     keys, description = workspace.resolve(options.selection, options.job)
     description = options.description or description
     run_id = run_id or new_run_id()
     holder = LockHolder(run_id, os.getpid(), options.trigger, time.time())
-    # Take the lock before deciding what is stale: a run queued with --wait must see
+    lock = RunLock(
+        workspace.config.state_dir / "run.lock",
+        holder,
+        wait=options.wait,
+        max_wait=options.max_wait,
+        on_wait=lambda notice: print(wait_notice(notice, options), file=sys.stderr, flush=True),
+    )
+    try:
+        lock.acquire()
+    except LockWaitExpired as expired:
+        raise record_lost_run(workspace, run_id, description, options, expired) from None
+    # The lock is taken before deciding what is stale: a run queued with --wait must see
     # what the run it waited for has just materialized.
-    with RunLock(workspace.config.state_dir / "run.lock", holder, wait=options.wait):
+    try:
         if options.skip_unchanged:
             keys &= workspace.stale_keys()
         if not keys:
             record_noop(workspace, run_id, description, options)
             elapsed = time.perf_counter() - started
-            why = "nothing selected is stale" if options.skip_unchanged else "nothing selected"
+            why = (
+                "nothing selected is stale"
+                if options.skip_unchanged
+                else f"no asset matches {description!r}"
+            )
             print(f"{why}; recorded no-op run {run_id} ({elapsed:.2f} s)", file=sys.stderr)
             return 0
         plan = workspace.plan(keys, description)
         return execute(workspace, plan, options, run_id, on_outcome=on_outcome)
+    finally:
+        lock.release()
 
 
-def record_noop(workspace: Workspace, run_id: str, selection: str, options: RunOptions) -> None:
+def _limit(options: RunOptions) -> str:
+    from lakehouse_tui.formatting import age
+
+    if options.max_wait is None:
+        return "no time limit"
+    return f"giving up after {age(options.max_wait)} ({options.max_wait_source})"
+
+
+def wait_notice(notice: WaitNotice, options: RunOptions) -> str:
+    """The line a queued run prints when it starts waiting, every 30 s after, and when its
+    turn comes."""
+    from lakehouse_tui.formatting import age
+
+    who = notice.holder.describe() if notice.holder else "another process"
+    if notice.done:
+        return f"{who} has finished; starting after waiting {age(notice.waited)}"
+    if notice.first:
+        return f"waiting for {who} to finish; {_limit(options)}"
+    return f"still waiting for {who} to finish: {age(notice.waited)} so far, {_limit(options)}"
+
+
+def record_lost_run(
+    workspace: Workspace,
+    run_id: str,
+    selection: str,
+    options: RunOptions,
+    expired: LockWaitExpired,
+) -> LockedError:
+    """A queued run that gave up is a failed run in the history (the TUI and `schedule status`
+    show the lost refresh); returns the one-line error for the CLI (exit 3)."""
+    from lakehouse_tui.formatting import age
+
+    who = expired.holder.describe() if expired.holder else "another process"
+    message = (
+        f"gave up after waiting {age(expired.waited)} ({options.max_wait_source}) "
+        f"for {who} to finish; nothing was materialized"
+    )
+    record_empty_run(workspace, run_id, selection, options, "failed", message)
+    return LockedError(f"run {run_id} failed: {message}")
+
+
+def record_empty_run(
+    workspace: Workspace,
+    run_id: str,
+    selection: str,
+    options: RunOptions,
+    status: str,
+    message: str,
+) -> None:
+    """A run that materialized nothing: a no-op, or one that never got the lock."""
     store = workspace.store
     store.start_run(
         run_id,
@@ -81,9 +152,13 @@ def record_noop(workspace: Workspace, run_id: str, selection: str, options: RunO
         pid=os.getpid(),
         plan=[],
         assets=[],
-        status="noop",
+        status=status,
     )
-    store.finish_run(run_id, "noop", "nothing selected is stale")
+    store.finish_run(run_id, status, message)
+
+
+def record_noop(workspace: Workspace, run_id: str, selection: str, options: RunOptions) -> None:
+    record_empty_run(workspace, run_id, selection, options, "noop", "nothing selected is stale")
     if options.json:
         now = time.time()
         for event, extra in (("run_started", {"message": selection}), ("run_finished", {})):
@@ -114,6 +189,8 @@ def execute(
     )
     outcome = executor.run_locked(plan, trigger=options.trigger, job=options.job, run_id=run_id)
     printer.summary(outcome)
+    if needs_dbt:  # DuckDB is imported already: check the new marks now, not in the next no-op
+        workspace.staleness()
     if on_outcome is not None:
         on_outcome(outcome)
     if outcome.status == "succeeded":

@@ -13,7 +13,12 @@ if TYPE_CHECKING:
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("airbyte", help="inspect the Airbyte connections used as assets")
+    parser = commands.add_parser(
+        "airbyte",
+        help="inspect the Airbyte connections used as assets",
+        description="The [[airbyte.connections]] (or, with discover = true, every connection "
+        "of the workspace) that are assets upstream of raw_bioreactor_data.",
+    )
     actions = parser.add_subparsers(dest="airbyte_action", metavar="ACTION", required=True)
     listing = actions.add_parser(
         "list",

@@ -11,7 +11,12 @@ if TYPE_CHECKING:
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("demo", help="generate sample bioreactor data in the raw dir")
+    parser = commands.add_parser(
+        "demo",
+        help="generate sample bioreactor data in the raw dir",
+        description="Write sample fermentation batches (one parquet file per batch) into "
+        "[lake] raw_dir, so every asset can be materialized without real data.",
+    )
     parser.add_argument("--batches", type=int, default=8, help="number of batches (default 8)")
     parser.add_argument("--hours", type=float, default=24.0, help="hours per batch (default 24)")
     parser.add_argument(

@@ -13,7 +13,12 @@ from lakehouse_tui.errors import ConfigError
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("init", help="write a commented starter config file")
+    parser = commands.add_parser(
+        "init",
+        help="write a commented starter config file",
+        description="Write config.example.toml (every key, commented) to --config PATH, "
+        "$LAKEHOUSE_TUI_CONFIG or the user config dir; refuses to overwrite without --force.",
+    )
     parser.add_argument("--force", action="store_true", help="overwrite an existing config file")
     parser.set_defaults(handler=run, needs_config=False)
 

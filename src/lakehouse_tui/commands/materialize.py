@@ -1,12 +1,17 @@
 """`lakehouse-tui --materialize SEL` / `--job NAME`: the headless runner.
 
 Exit codes: 0 all succeeded (or nothing to do), 1 a step or blocking check failed, 2 usage or
-config error, 3 another run holds the lock, 130 cancelled.
+config error, 3 another run holds the lock (with --wait: it still did after the wait's bound),
+130 cancelled.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import signal
+import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -22,6 +27,30 @@ def cancel_on_sigterm() -> None:
     cancel.install()
 
 
+def _stop_after_run_timeout() -> None:
+    """With $LAKEHOUSE_TUI_RUN_TIMEOUT (seconds; the launchd agent sets it, as launchd has no
+    run-time limit) the run sends itself SIGTERM when it lasts longer: cancelled, like a
+    systemd unit stopped by its TimeoutStartSec."""
+    from lakehouse_tui.errors import UsageError
+    from lakehouse_tui.schedule.job import RUN_TIMEOUT_ENV
+
+    value = os.environ.get(RUN_TIMEOUT_ENV)
+    if not value:
+        return
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if seconds <= 0:
+        raise UsageError(f"${RUN_TIMEOUT_ENV}: expected a number of seconds > 0, got {value!r}")
+    main = threading.main_thread().ident
+    assert main is not None
+    # To the main thread itself: its blocking waits (dbt's queue) are interrupted then.
+    timer = threading.Timer(seconds, signal.pthread_kill, (main, signal.SIGTERM))
+    timer.daemon = True
+    timer.start()
+
+
 def run(args: argparse.Namespace, config: Config) -> int:
     from lakehouse_tui.core.workspace import Workspace
     from lakehouse_tui.headless_run import RunOptions, run_selection
@@ -33,16 +62,25 @@ def run(args: argparse.Namespace, config: Config) -> int:
             keys, description = workspace.resolve(args.materialize, args.job)
             if args.skip_unchanged:
                 keys &= workspace.stale_keys()
-            print(workspace.plan(keys, description).format())
+            plan = workspace.plan(keys, description)
+            if args.json:
+                document = {"selection": plan.selection, "assets": plan.assets}
+                print(json.dumps({**document, "steps": plan.to_list()}, indent=2))
+            else:
+                print(plan.format())
             return 0
         cancel_on_sigterm()
+        _stop_after_run_timeout()
         options = RunOptions(
             selection=args.materialize,
             job=args.job,
             trigger=args.trigger,
             skip_unchanged=args.skip_unchanged,
-            wait=args.wait,
+            # --max-wait DURATION is --wait with its own bound.
+            wait=args.wait or args.max_wait is not None,
             json=args.json,
+            max_wait=config.schedule.max_wait_seconds if args.max_wait is None else args.max_wait,
+            max_wait_source="--max-wait" if args.max_wait is not None else "[schedule] max_wait",
         )
         # The same path as the warm executor's: lock, staleness, plan, executor.
         return run_selection(workspace, options, started)

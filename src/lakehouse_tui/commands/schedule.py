@@ -131,6 +131,13 @@ def _remove(kind: str, dry_run: bool) -> int:
 
 
 def _warnings(kind: str, job: TimerJob) -> list[str]:
+    from lakehouse_tui import filesystem
+
+    secrets = filesystem.secrets_warning(filesystem.secrets_path())
+    return ([secrets] if secrets else []) + _scheduler_warnings(kind, job)
+
+
+def _scheduler_warnings(kind: str, job: TimerJob) -> list[str]:
     from lakehouse_tui.schedule import launchd, systemd
 
     if kind == "launchd":
@@ -214,4 +221,7 @@ def last_timer_run_summary(config: Config) -> str | None:
     if last is None:
         return None
     ended = _when(last.ended_at) if last.ended_at else "still running"
-    return f"run {last.id} {last.status}, started {_when(last.started_at)}, ended {ended}"
+    summary = f"run {last.id} {last.status}, started {_when(last.started_at)}, ended {ended}"
+    if last.status == "failed" and last.message:
+        summary += f": {last.message}"  # e.g. it gave up waiting behind another run
+    return summary

@@ -12,7 +12,12 @@ if TYPE_CHECKING:
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("status", help="print every asset with its status")
+    parser = commands.add_parser(
+        "status",
+        help="print every asset with its status",
+        description="Every asset with its status, when it last materialized, its row count, "
+        "its checks and whether (and why) it is stale. Reads the run store; runs nothing.",
+    )
     parser.add_argument("--json", action="store_true", dest="status_json", help="print JSON")
     parser.set_defaults(handler=run)
 

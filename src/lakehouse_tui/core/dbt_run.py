@@ -6,6 +6,7 @@ dbt step is about to run.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -55,6 +56,33 @@ class BlockDownstream(Exception):
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"{self.MARKER}: {reason}")
+
+
+class CallbackFailed(Exception):
+    """Raised on every NodeFinished after one of our callbacks failed, so that dbt stops
+    starting nodes downstream; the original failure is raised after dbt returned."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(f"lakehouse-tui: stopping dbt after an error: {cause}")
+
+
+# dbt's first line only says where ("Runtime Error in model stg_bioreactor (models/...)");
+# the engine's own words (Conversion Error, Out of Memory Error, IO Error) follow it.
+_WHERE = re.compile(r"^\w+ Error in \w+ \S+( \(.*\))?:?$")
+_SOURCE_POINTER = re.compile(r"^(LINE \d+:|\^+$)")
+
+
+def cause_line(message: str) -> str:
+    """The line of a dbt error message that says what went wrong: the first line after
+    dbt's "<kind> Error in <node>" heading, else the first line. Empty for no message."""
+    lines = [line.strip() for line in plain(message).splitlines() if line.strip()]
+    if not lines:
+        return ""
+    if _WHERE.match(lines[0]):
+        for line in lines[1:]:
+            if not _SOURCE_POINTER.match(line):
+                return line
+    return lines[0]
 
 
 def _node_event(kind: str, data: Any) -> NodeEvent:
@@ -110,6 +138,9 @@ def _invoke(
     """One dbtRunner invocation with our start-up shortcuts, the warehouse released after."""
     setup.apply_env()
     dbt_startup.install(setup.target_path.parent)
+    # dbt.log lives in the state dir: when that disk is full, logging would print a
+    # traceback per line to stderr. The run store's own failure says what happened.
+    report_logging_errors, logging.raiseExceptions = logging.raiseExceptions, False
     try:
         # Skip writing run_results.json and re-serialising the manifest we passed in (a third
         # of a second on every run): results reach us through the callbacks and the result.
@@ -119,6 +150,7 @@ def _invoke(
         if before_release is not None:
             before_release()
     finally:
+        logging.raiseExceptions = report_logging_errors
         release_duckdb()
         dbt_startup.save()
     return result
@@ -164,8 +196,29 @@ def build(
     the warehouse connection (or None) after dbt finished and before it is closed.
     """
     blocked = False
+    # An exception escaping a callback on NodeStart (or in dbt's result handler) kills the
+    # worker's result delivery and dbt's GraphQueue.join waits for ever, holding the run
+    # lock. So nothing escapes: the first failure is kept, dbt is made to wind down (every
+    # node from then on finishes as errored, so nothing downstream starts), and it is
+    # raised once dbt returned.
+    failure: Exception | None = None
 
     def callback(message: Any) -> None:
+        nonlocal failure
+        if failure is not None:
+            if message.info.name == "NodeFinished":
+                raise CallbackFailed(failure)  # dbt records the node errored, skips children
+            return
+        try:
+            handle(message)
+        except BlockDownstream:
+            raise
+        except Exception as err:  # kept, and raised after dbt returned
+            failure = err
+            if message.info.name == "NodeFinished":
+                raise CallbackFailed(err) from None
+
+    def handle(message: Any) -> None:
         nonlocal blocked
         name = message.info.name
         if name == "NodeStart":
@@ -196,9 +249,11 @@ def build(
     result = _invoke(
         setup, args, manifest=manifest, callbacks=[callback], before_release=hand_over_warehouse
     )
+    if failure is not None:
+        raise failure
     if isinstance(result.exception, KeyboardInterrupt):
         raise KeyboardInterrupt  # dbt caught our cancel; hand it back to the executor
     if result.exception is not None:
-        lines = str(result.exception).strip().splitlines()
-        return DbtOutcome(False, lines[0] if lines else type(result.exception).__name__)
+        cause = cause_line(str(result.exception))
+        return DbtOutcome(False, cause or type(result.exception).__name__)
     return DbtOutcome(bool(result.success), None)

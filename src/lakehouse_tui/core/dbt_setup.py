@@ -13,9 +13,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lakehouse_tui import paths
+from lakehouse_tui import filesystem, paths
 from lakehouse_tui.config import Config
 from lakehouse_tui.core.raw import RAW_FILES_ENV
+from lakehouse_tui.errors import LakehouseError
 
 PROFILE_NAME = "lakehouse"
 RAW_DIR_ENV = "LAKEHOUSE_TUI_RAW_DIR"
@@ -131,9 +132,19 @@ def prepare(config: Config) -> DbtSetup:
         log_path=root / "logs",
         env={RAW_DIR_ENV: str(config.lake.raw_dir), PUBLISH_ENV: publish_mode()},
     )
-    setup.profiles_dir.mkdir(parents=True, exist_ok=True)
+    hint = "set XDG_STATE_HOME to a directory"
+    filesystem.private_dir(config.state_dir, "state dir", hint)
+    filesystem.tighten(config.state_dir)
+    filesystem.private_dir(setup.profiles_dir, "state dir", hint)
+    # dbt-duckdb creates the warehouse file but not its directory (the default data dir).
+    filesystem.private_dir(config.lake.warehouse.parent, "warehouse dir", "check [lake] warehouse")
     profile = setup.profiles_dir / "profiles.yml"
     text = render_profile(config)
     if not profile.exists() or profile.read_text(encoding="utf-8") != text:
-        profile.write_text(text, encoding="utf-8")
+        try:
+            profile.write_text(text, encoding="utf-8")
+        except OSError as err:
+            reason = filesystem.describe(err)
+            raise LakehouseError(f"{filesystem.short(profile)}: cannot write ({reason})") from None
+    filesystem.tighten(profile)
     return setup

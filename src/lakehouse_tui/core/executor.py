@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from lakehouse_tui.config import Config
-from lakehouse_tui.core import cancel, raw, versions, warehouse
+from lakehouse_tui.core import cancel, raw, versions, warehouse, warehouse_state
 from lakehouse_tui.core.assets import Check
 from lakehouse_tui.core.dbt_setup import PUBLISH_AFTER_CHECKS, PUBLISH_ENV, DbtSetup
 from lakehouse_tui.core.graph import AssetGraph
@@ -433,6 +433,14 @@ class Executor:
                 reason = None
             if reason:
                 raise dbt_run.BlockDownstream(reason)
+            # Published (a table) or checked (a view): say so now, not when dbt is done.
+            self.emit(
+                "asset_built",
+                step=step.name,
+                asset=key,
+                status="built",
+                data={"duration": round(event.seconds, 3)},
+            )
 
         def handle_node(event: dbt_run.NodeEvent) -> None:
             if event.unique_id in key_of:
@@ -452,11 +460,7 @@ class Executor:
                     self.set_status(key, CANCELLED, "run cancelled")
                 else:
                     finished.add(key)
-                    self.set_status(
-                        key,
-                        FAILED,
-                        event.message.splitlines()[0] if event.message else event.status,
-                    )
+                    self.set_status(key, FAILED, dbt_run.cause_line(event.message) or event.status)
             elif event.unique_id in checks and event.kind == "finished":
                 check = checks[event.unique_id]
                 self.record_check(check, event.status, event.failures, event.message)
@@ -472,6 +476,7 @@ class Executor:
             # dbt still has the warehouse open: read the new tables' metadata through it.
             if connection is not None:
                 metadata.update(self.warehouse_metadata(built(), connection))
+                warehouse_state.mark_built(connection, self.graph, built(), self.run_id)
 
         if step.target == "duckdb":
             try:

@@ -38,7 +38,10 @@ def parquet_files(raw_dir: Path) -> list[Path]:
 def fingerprint(raw_dir: Path) -> str:
     digest = hashlib.sha256()
     for path in parquet_files(raw_dir):
-        stat = path.stat()
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            continue  # removed since it was listed: no longer part of the file set
         digest.update(f"{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return "raw-" + digest.hexdigest()[:16]
 
@@ -228,15 +231,21 @@ def scan(
     connection = None
     try:
         for path in files:
-            key = file_key(path)
-            if key in known:
-                results[key] = by_path[path] = known[key]
-                continue
-            if connection is None:
-                import duckdb
+            try:
+                key = file_key(path)
+                if key in known:
+                    results[key] = by_path[path] = known[key]
+                    continue
+                if connection is None:
+                    import duckdb
 
-                connection = duckdb.connect()
-            results[key] = by_path[path] = scan_file(connection, path)
+                    connection = duckdb.connect()
+                results[key] = by_path[path] = scan_file(connection, path)
+            except FileNotFoundError:
+                raise DataError(
+                    f"{path}: disappeared while the raw dir was being read (moved or deleted?); "
+                    "run again once the files stop changing"
+                ) from None
     finally:
         if connection is not None:
             connection.close()

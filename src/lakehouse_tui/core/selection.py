@@ -7,9 +7,11 @@
     group:dbt_curated       assets of a group; tag:mart, kind:postgres likewise
     stale                   assets whose inputs or code changed since they last materialized
     a and b, a or b, not a, ( ... )
+    a,b                     a list, as Dagster's CLI takes it: the same as a or b
 
 A selection evaluates to a set of unit asset keys (group assets expand to their models).
-Unknown names are errors that suggest close matches.
+Unknown names are errors that suggest close matches; a known kind no asset has (kind:postgres
+with the marts on DuckDB) selects nothing rather than failing.
 """
 
 from __future__ import annotations
@@ -24,11 +26,12 @@ from lakehouse_tui.core.graph import AssetGraph
 from lakehouse_tui.errors import UsageError
 
 ATTRIBUTES = ("key", "group", "tag", "kind")
+KINDS = ("raw", "airbyte", "duckdb", "postgres")
 KEYWORDS = ("and", "or", "not")
 
 _TOKEN = re.compile(
     r"""\s*(?:
-        (?P<paren>[()])
+        (?P<paren>[(),])
       | (?P<up>\d*\+)?
         (?P<atom>(?:[A-Za-z_]+:)?(?:"[^"]*"|[A-Za-z0-9_*.\-/]+))
         (?P<down>\+\d*)?
@@ -68,6 +71,9 @@ def tokenize(text: str) -> list[Token]:
                 "see `lakehouse-tui --help` for the syntax"
             )
         position = match.end()
+        if match.group("paren") == ",":
+            tokens.append(Token(",", "or"))  # a comma list is a union
+            continue
         if match.group("paren"):
             tokens.append(Token(match.group("paren"), match.group("paren")))
             continue
@@ -193,7 +199,9 @@ class _Parser:
                 lambda t: {a.key for a in graph.assets.values() if t in a.tags},
                 "tag",
             )
-        values = sorted({a.kind for a in graph.assets.values()})
+        if value in KINDS:  # known, maybe absent from this config: an empty selection
+            return {a.key for a in graph.assets.values() if a.kind == value}
+        values = sorted({*KINDS, *(a.kind for a in graph.assets.values())})
         return self._match(
             value, values, lambda k: {a.key for a in graph.assets.values() if a.kind == k}, "kind"
         )
@@ -217,4 +225,11 @@ class _Parser:
 
 def select(text: str, graph: AssetGraph, stale: Callable[[], set[str]] | None = None) -> set[str]:
     """Evaluate a selection to unit asset keys; `stale` supplies the stale set when used."""
-    return _Parser(text, graph, stale or (lambda: set())).parse()
+    try:
+        return _Parser(text, graph, stale or (lambda: set())).parse()
+    except RecursionError:
+        shown = text if len(text) <= 60 else f"{text[:40]}…{text[-15:]}"
+        raise SelectionError(
+            f"selection {shown!r}: nested too deeply ({len(text):,} characters); "
+            "use fewer parentheses and 'not's"
+        ) from None

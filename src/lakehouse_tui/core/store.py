@@ -13,13 +13,15 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lakehouse_tui import filesystem
 from lakehouse_tui.core import lock
 from lakehouse_tui.core.raw import FileScan
+from lakehouse_tui.core.store_error import guard
 from lakehouse_tui.redact import mask, mask_optional
 
 MIGRATIONS: tuple[tuple[str, str], ...] = (
@@ -245,16 +247,23 @@ class RunStore:
 
     def __init__(self, path: Path, *, lock_path: Path | None = None) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        filesystem.private_dir(path.parent, "state dir", "set XDG_STATE_HOME to a directory")
         # Executor callbacks arrive on dbt's worker threads: share one connection under a lock.
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(
-            path, timeout=30.0, isolation_level=None, check_same_thread=False
-        )
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("pragma journal_mode = wal")
-        self._db.execute("pragma synchronous = normal")
-        self._db.execute("pragma foreign_keys = on")
+        with guard(path):
+            self._db = sqlite3.connect(
+                path, timeout=30.0, isolation_level=None, check_same_thread=False
+            )
+            try:
+                self._db.row_factory = sqlite3.Row
+                self._db.execute("pragma journal_mode = wal")
+                self._db.execute("pragma synchronous = normal")
+                self._db.execute("pragma foreign_keys = on")
+            except BaseException:
+                self._db.close()
+                raise
+        for own in (path.parent, path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            filesystem.tighten(own)  # logs and data values: for this user only
         self._migrate()
         self.mark_dead_runs_interrupted(lock_path or path.with_name("run.lock"))
 
@@ -264,17 +273,19 @@ class RunStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
+        with self._lock, guard(self.path):
             self._db.execute("begin immediate")
             try:
                 yield self._db
+                self._db.execute("commit")
             except BaseException:
-                self._db.execute("rollback")
+                if self._db.in_transaction:  # SQLite may have rolled back already (disk full)
+                    with suppress(sqlite3.Error):
+                        self._db.execute("rollback")
                 raise
-            self._db.execute("commit")
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
+        with self._lock, guard(self.path):
             return self._db.execute(sql, params).fetchall()
 
     # -- schema -------------------------------------------------------------------------

@@ -52,10 +52,13 @@ def staleness(
     latest: Mapping[str, Materialization],
     raw_dir: Path,
     failed: Mapping[str, str] | Set[str] = frozenset(),
+    not_in_warehouse: Mapping[str, str] | None = None,
 ) -> dict[str, Staleness]:
     """`failed`: assets whose latest attempt did not finish, with the reason (see
-    UNFINISHED_REASON); they count as stale until they succeed."""
+    UNFINISHED_REASON); they count as stale until they succeed.
+    `not_in_warehouse`: why an asset's table is not the one recorded (warehouse_state)."""
     data_versions = current_data_versions(graph, latest, raw_dir)
+    not_in_warehouse = not_in_warehouse or {}
     result: dict[str, Staleness] = {}
     for key in graph.order():
         asset = graph.assets[key]
@@ -63,6 +66,9 @@ def staleness(
         if key in failed:
             why = failed[key] if isinstance(failed, Mapping) else UNFINISHED_REASON["failed"]
             result[key] = Staleness(True, why)
+            continue
+        if key in not_in_warehouse:
+            result[key] = Staleness(True, not_in_warehouse[key])
             continue
         if asset.kind == "airbyte":
             # External sources change on their own schedule; a sync is always explicit.

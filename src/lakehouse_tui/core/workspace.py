@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lakehouse_tui.config import Config
-from lakehouse_tui.core import airbyte_assets, dbt_setup, manifest, versions
+from lakehouse_tui.core import airbyte_assets, dbt_setup, manifest, versions, warehouse_state
 from lakehouse_tui.core.assets import Asset
 from lakehouse_tui.core.graph import AssetGraph
 from lakehouse_tui.core.plan import Plan, build_plan
@@ -51,9 +51,12 @@ class Workspace:
             for key, entry in self.store.last_asset_statuses().items()
             if entry.status in versions.UNFINISHED_REASON
         }
-        return versions.staleness(
-            self.graph, self.store.latest_materializations(), self.config.lake.raw_dir, failed
+        latest = self.store.latest_materializations()
+        lake = self.config.lake
+        missing = warehouse_state.problems(
+            self.graph, latest, lake.warehouse, self.config.state_dir
         )
+        return versions.staleness(self.graph, latest, lake.raw_dir, failed, missing)
 
     def stale_keys(self) -> set[str]:
         return {key for key, s in self.staleness().items() if s.stale}

@@ -12,6 +12,8 @@ from lakehouse_tui.errors import LakehouseError, UsageError
 from lakehouse_tui.schedule.cron import CronSpec
 
 SCHEDULER_ENV = "LAKEHOUSE_TUI_SCHEDULER"  # hidden override: "systemd" or "launchd"
+# A scheduled run that never ends is stopped after this long (systemd's TimeoutStartSec=6h).
+RUN_TIMEOUT_ENV, RUN_TIMEOUT_SECONDS = "LAKEHOUSE_TUI_RUN_TIMEOUT", 6 * 3600
 
 
 @dataclass(frozen=True)
@@ -38,12 +40,14 @@ def timer_argv(job: str, config_path: Path | None) -> tuple[str, ...]:
     """The headless run the timer starts, through the interpreter that installed it.
 
     sys.executable is kept as given (not resolved): a venv's python is a symlink and resolving
-    it would drop the venv and with it this package.
+    it would drop the venv and with it this package. `--wait`: a timer firing while the TUI
+    or a terminal runs queues behind that run (up to [schedule] max_wait, read when it fires)
+    instead of losing the night's refresh.
     """
     argv = [os.path.abspath(sys.executable), "-m", "lakehouse_tui"]
     if config_path is not None:
         argv += ["--config", str(config_path.expanduser().absolute())]
-    return (*argv, "--job", job, "--trigger", "timer")
+    return (*argv, "--job", job, "--trigger", "timer", "--wait")
 
 
 def scheduler_kind() -> str:

@@ -13,7 +13,14 @@ import zoneinfo
 from pathlib import Path
 
 from lakehouse_tui.schedule.calendar import start_calendar_intervals
-from lakehouse_tui.schedule.job import Plan, TimerJob, run_tool, write_file
+from lakehouse_tui.schedule.job import (
+    RUN_TIMEOUT_ENV,
+    RUN_TIMEOUT_SECONDS,
+    Plan,
+    TimerJob,
+    run_tool,
+    write_file,
+)
 
 LABEL = "io.github.lakehouse-tui.schedule"
 SYSTEM_TZ_ENV = "LAKEHOUSE_TUI_SYSTEM_TZ"  # hidden override of the Mac's zone, for tests
@@ -36,6 +43,8 @@ def render_plist(job: TimerJob) -> bytes:
             "StandardOutPath": str(job.log_dir / "schedule.out.log"),
             "StandardErrorPath": str(job.log_dir / "schedule.err.log"),
             "RunAtLoad": False,
+            # launchd has no run-time limit (systemd: TimeoutStartSec): the runner stops itself.
+            "EnvironmentVariables": {RUN_TIMEOUT_ENV: str(RUN_TIMEOUT_SECONDS)},
         },
         fmt=plistlib.FMT_XML,
     )

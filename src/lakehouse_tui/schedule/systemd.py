@@ -42,6 +42,7 @@ def render_service(job: TimerJob) -> str:
         "\n"
         "[Service]\n"
         "Type=oneshot\n"
+        "TimeoutStartSec=6h\n"  # a run that never ends is stopped (SIGTERM: cancelled)
         # Timer runs do not see the login shell's environment: secrets named in the config
         # (e.g. the PostgreSQL password variable) come from this optional, user-only file.
         "EnvironmentFile=-%E/lakehouse-tui/secrets.env\n"
