@@ -13,16 +13,22 @@
 {%- endmacro %}
 
 {#-
-  The raw parquet files, as read_parquet's first argument. lakehouse-tui sets
-  LAKEHOUSE_TUI_RAW_FILES (a JSON list of names) to the files its raw step validated, so the
-  model reads exactly those; without it (plain `dbt build`), every *.parquet in the raw dir.
+  The raw parquet files. `raw_parquet_glob()` is every *.parquet in the raw dir;
+  `raw_file_filter(column)` keeps the rows of the files lakehouse-tui's raw step validated
+  (LAKEHOUSE_TUI_RAW_FILES, a JSON list of names), by exact name: a file added after the
+  validation is never read, and one removed since simply drops out. Without the variable
+  (plain `dbt build`) it keeps every file.
 -#}
-{% macro raw_parquet_files() -%}
-  {%- set raw_dir = env_var("LAKEHOUSE_TUI_RAW_DIR", "data/raw") -%}
+{% macro raw_parquet_glob() -%}
+  {{ sql_string(glob_literal(env_var("LAKEHOUSE_TUI_RAW_DIR", "data/raw")) ~ "/*.parquet") }}
+{%- endmacro %}
+
+{% macro raw_file_filter(column) -%}
   {%- set listed = env_var("LAKEHOUSE_TUI_RAW_FILES", "") -%}
   {%- if listed -%}
-    [{% for name in fromjson(listed) %}{{ sql_string(glob_literal(raw_dir ~ "/" ~ name)) }}{{ ", " if not loop.last }}{% endfor %}]
+    {%- set raw_dir = env_var("LAKEHOUSE_TUI_RAW_DIR", "data/raw") -%}
+    {{ column }} in ({% for name in fromjson(listed) %}{{ sql_string(raw_dir ~ "/" ~ name) }}{{ ", " if not loop.last }}{% endfor %})
   {%- else -%}
-    {{ sql_string(glob_literal(raw_dir) ~ "/*.parquet") }}
+    true
   {%- endif -%}
 {%- endmacro %}

@@ -12,7 +12,7 @@ from typing import TextIO
 
 from lakehouse_tui.core.executor import RunEvent, RunOutcome
 from lakehouse_tui.formatting import duration, rows
-from lakehouse_tui.redact import MaskingStream
+from lakehouse_tui.redact import MaskingStream, mask_fields
 
 STATUS_MARK = {
     "materialized": "ok",
@@ -35,7 +35,7 @@ class ProgressPrinter:
         self.json_out = json_out
         # Server and dbt messages pass through here: no secret reaches the terminal.
         self.err = MaskingStream(err or sys.stderr)
-        self.out = MaskingStream(out or sys.stdout)
+        self.out = out or sys.stdout  # JSON: its text fields are masked (mask_fields)
         self.live = self.err.isatty()
         self.step_started: dict[str, float] = {}
         self.asset_started: dict[str, float] = {}
@@ -54,7 +54,7 @@ class ProgressPrinter:
 
     def __call__(self, event: RunEvent) -> None:
         if self.json_out:
-            self.out.write(json.dumps(event.to_dict(), default=str) + "\n")
+            self.out.write(json.dumps(mask_fields(event.to_dict()), default=str) + "\n")
             self.out.flush()
         kind = event.event
         if kind == "run_started":

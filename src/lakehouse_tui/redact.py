@@ -20,7 +20,7 @@ import json
 import os
 import threading
 from collections.abc import Iterable
-from typing import TextIO
+from typing import Any, TextIO
 from urllib.parse import quote, quote_plus
 
 MASK = "***"
@@ -83,6 +83,25 @@ def clean(text: str, limit: int = 240, extra: Iterable[str | None] = ()) -> str:
 
 def mask_optional(text: str | None) -> str | None:
     return mask(text) if text else text
+
+
+TEXT_KEYS = frozenset({"message", "error", "reason", "detail"})
+
+
+def mask_fields(data: Any) -> Any:
+    """A JSON-able value with the text fields (`message`, `error`...) masked, at any depth.
+
+    Masking the serialised JSON instead could break it (a secret that is also a key or a
+    number), and masking every string could change run ids or asset keys.
+    """
+    if isinstance(data, dict):
+        return {
+            k: mask(v) if k in TEXT_KEYS and isinstance(v, str) else mask_fields(v)
+            for k, v in data.items()
+        }
+    if isinstance(data, list):
+        return [mask_fields(item) for item in data]
+    return data
 
 
 class MaskingStream:

@@ -39,7 +39,7 @@ from typing import IO, TYPE_CHECKING, Any
 from lakehouse_tui.core import cancel, manifest
 from lakehouse_tui.errors import LakehouseError, UsageError
 from lakehouse_tui.headless_run import RunOptions, run_selection
-from lakehouse_tui.redact import mask
+from lakehouse_tui.redact import mask_fields
 
 if TYPE_CHECKING:
     from lakehouse_tui.core.executor import RunOutcome
@@ -51,7 +51,7 @@ REQUEST_KEYS = {"selection", "job", "trigger", "skip_unchanged"}
 
 
 def emit(out: IO[str], event: str, **fields: Any) -> None:
-    out.write(mask(json.dumps({"event": event, **fields}, default=str)) + "\n")
+    out.write(json.dumps(mask_fields({"event": event, **fields}), default=str) + "\n")
     out.flush()
 
 

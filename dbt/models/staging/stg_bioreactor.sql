@@ -7,7 +7,10 @@ select
     cast(tag as varchar) as tag,
     cast(value as double) as value,
     cast(site as varchar) as site
-from read_parquet({{ raw_parquet_files() }}, union_by_name = true)
-where batch_id is not null
+from read_parquet(
+    {{ raw_parquet_glob() }}, union_by_name = true, filename = 'lakehouse_tui_file'
+)
+where {{ raw_file_filter('lakehouse_tui_file') }}
+  and batch_id is not null
   and ts is not null
   and tag is not null

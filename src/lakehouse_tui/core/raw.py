@@ -24,7 +24,7 @@ from typing import Any
 
 from lakehouse_tui.errors import DataError
 
-RAW_FILES_ENV = "LAKEHOUSE_TUI_RAW_FILES"  # read by the dbt project's raw_parquet_files()
+RAW_FILES_ENV = "LAKEHOUSE_TUI_RAW_FILES"  # read by the dbt project's raw_file_filter()
 EXPECTED_COLUMNS = ("batch_id", "equipment_id", "ts", "tag", "value", "site")
 STRING_COLUMNS = ("batch_id", "equipment_id", "tag", "site")
 
