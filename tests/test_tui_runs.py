@@ -55,6 +55,12 @@ async def until(pilot: Pilot[object], condition: object, what: str) -> None:
         await pilot.pause(0.02)
 
 
+def blocked_on_a_lock(pid: int) -> bool:
+    """The kernel lists a process waiting for a flock in /proc/locks with `->`."""
+    with open("/proc/locks", encoding="ascii") as locks:
+        return any(line.split()[1] == "->" and str(pid) in line.split() for line in locks)
+
+
 def panel_text(panel: RunPanel) -> str:
     log = panel.query_one("#run-log", RichLog)
     return "\n".join(line.text for line in log.lines)
@@ -232,3 +238,32 @@ async def test_a_queued_run_starts_when_the_cli_run_that_holds_the_lock_ends(
             cli.wait(timeout=DEADLINE)
         store.close()
         materialize(lake, "stale")  # leave the shared lake materialized
+
+
+async def test_a_queued_run_can_be_cancelled_while_it_waits(lake: Lake) -> None:
+    store = RunStore(lake.store_path)
+    before = {r.id for r in store.runs(500)}
+    app = LakehouseApp(config_module.load(None))
+    holder = LockHolder("run-held-by-test", os.getpid(), "cli", time.time())
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        with RunLock(lake.root / "state" / "lakehouse-tui" / "run.lock", holder):
+            await pilot.press("a", "y")
+            await pilot.pause()
+            assert isinstance(app.screen, RunBlocked)
+            await pilot.press("w")
+            panel = app.query_one("#run-panel", RunPanel)
+            await until(pilot, lambda: panel.queued and app.child is not None, "the queued run")
+            assert "queued" in str(panel.query_one("#run-summary").render())
+            child = app.child
+            assert child is not None and child.process is not None  # waiting on the lock
+            pid = child.process.pid
+            await until(pilot, lambda: blocked_on_a_lock(pid), "the runner to wait on the lock")
+            await pilot.press("c")
+            await until(pilot, lambda: app.child is None, "the queued runner to exit")
+            await settle(pilot)
+        assert child.process.returncode == 130
+        assert not panel.running and panel.outcome == "cancelled"
+        assert "cancelled before it started" in panel_text(panel)
+    assert {r.id for r in store.runs(500)} == before  # it never ran
+    store.close()

@@ -162,9 +162,9 @@ class LakehouseApp(ReportsWorkerErrors, App[int]):
         self.runs.poll_external()
 
     @work(thread=True, exclusive=True, group="run-logs", exit_on_error=False)
-    def poll_run_logs(self) -> None:
+    def poll_run_logs(self, run_id: str) -> None:
         """New dbt log lines of the run the panel shows (ours or one started elsewhere)."""
-        self.runs.poll_logs()
+        self.runs.poll_logs(run_id)
 
     @work(thread=True, exclusive=True, group="details", exit_on_error=False)
     def load_details(self, key: str) -> None:
@@ -216,8 +216,9 @@ class LakehouseApp(ReportsWorkerErrors, App[int]):
         self.query_one("#detail", AssetDetail).refresh_ages()
 
     def poll_logs_if_running(self) -> None:
-        if self.query_one("#run-panel", RunPanel).running:
-            self.poll_run_logs()
+        panel = self.query("#run-panel").first(RunPanel) if self.query("#run-panel") else None
+        if panel is not None and panel.running and panel.run_id:  # (gone while exiting)
+            self.poll_run_logs(panel.run_id)
 
     @unless_closing
     def on_run_log_lines(self, message: RunLogLines) -> None:

@@ -45,6 +45,7 @@ class RunControl:
         self.app = app
         self.child: ChildRun | WarmRun | None = None
         self.own_run_id: str | None = None
+        self.cancel_sent = False  # c was pressed for our run: however it ends, it was cancelled
         self.external_run_id: str | None = None
         self.external_after = 0  # last store event id the poller read
         self.external_applied = 0  # last store event id shown (ids only grow, across runs)
@@ -75,7 +76,7 @@ class RunControl:
             self.offer_queue(request, holder)
             return
         child = ChildRun(request, self.app.config.path) if request.wait else self.new_run(request)
-        self.child, self.own_run_id = child, None
+        self.child, self.own_run_id, self.cancel_sent = child, None, False
         self.app.quit_armed = False
         panel = self.panel
         if not (holder and self.external_run_id is not None and panel.shows(self.external_run_id)):
@@ -165,6 +166,7 @@ class RunControl:
     def cancel(self) -> None:
         panel = self.panel
         if self.child is not None and self.child.cancel():
+            self.cancel_sent = True
             queued = self.own_run_id is None and self.child.request.wait
             if panel.shows(self.own_run_id) or not panel.external:
                 panel.cancelling = True
@@ -254,22 +256,23 @@ class RunControl:
                 MessageBox("The run did not start", message.error or f"exit code {message.code}")
             )
         elif ours_shown and panel.running:  # the child ended without a run_finished event
-            status = "cancelled" if message.code == EXIT_CANCELLED else "failed"
+            cancelled = message.code == EXIT_CANCELLED or self.cancel_sent
+            status = "cancelled" if cancelled else "failed"
             before = "" if own_run_id else "it was cancelled before it started"
             panel.finish(status, message.error if status == "failed" else before)
-        self.notify_outcome(message)
+        self.notify_outcome(message, self.cancel_sent)
         if ours_shown:
             self.tree.clear_overrides()
         app.load_state()
 
-    def notify_outcome(self, message: RunExited) -> None:
+    def notify_outcome(self, message: RunExited, cancel_sent: bool) -> None:
         app = self.app
         if message.code == EXIT_OK:
             app.notify(
                 f"Materialized {message.request.description}.", title="Run succeeded", markup=False
             )
             run_offers.offer_downstream_of_sync(app, message.request)
-        elif message.code == EXIT_CANCELLED:
+        elif message.code == EXIT_CANCELLED or cancel_sent:
             app.notify("The run was cancelled.", title="Run cancelled", severity="warning")
         elif message.code not in (EXIT_USAGE, EXIT_LOCKED):
             error = message.error if len(message.error) <= 200 else message.error[:199] + "…"
@@ -293,7 +296,9 @@ class RunControl:
             if self.own_run_id is not None and self.running:
                 return  # the panel shows our run (the lock makes this a brief overlap)
             self.external_run_id, self.external_after = running.id, 0
-            panel.begin(running.selection, external=True, run_id=running.id)
+            panel.begin(
+                running.selection, external=True, run_id=running.id, started_at=running.started_at
+            )
             panel.remove_class("-hidden")
             self.app.notify(f"A {running.trigger} run started: {running.selection}", markup=False)
             self.app.poll_store()
@@ -320,10 +325,10 @@ class RunControl:
             self.external_after = max(self.external_after, message.row_id)
             self.app.post_message(message)
 
-    def poll_logs(self) -> None:
-        """In a worker: new dbt log lines of the run the panel shows."""
-        workspace, run_id = self.app.workspace, self.panel.run_id
-        if workspace is None or not run_id:
+    def poll_logs(self, run_id: str) -> None:
+        """In a worker: new dbt log lines of the run the panel shows (`run_id`)."""
+        workspace = self.app.workspace
+        if workspace is None:
             return
         if run_id != self.log_run_id:
             self.log_run_id, self.log_seen = run_id, 0

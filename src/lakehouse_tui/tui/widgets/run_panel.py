@@ -71,10 +71,17 @@ class RunPanel(Vertical):
 
     # -- feeding ------------------------------------------------------------------------
 
-    def begin(self, selection: str, *, external: bool = False, run_id: str = "") -> None:
-        """Show a new run (and only it): ours, or one started elsewhere."""
+    def begin(
+        self,
+        selection: str,
+        *,
+        external: bool = False,
+        run_id: str = "",
+        started_at: float | None = None,
+    ) -> None:
+        """Show a new run (and only it): ours, or one started elsewhere (since `started_at`)."""
         self.run_id, self.selection, self.external = run_id, selection, external
-        self.started_at = self.clock()
+        self.started_at = started_at if started_at is not None else self.clock()
         self.ended_at = None
         self.total = self.done = self.failed = 0
         self.step, self.current, self.outcome, self.note = "", [], "", ""
