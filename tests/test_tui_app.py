@@ -1,40 +1,46 @@
-# ruff: noqa: F811  (pytest fixtures imported from test_tui_support)
+# ruff: noqa: F811  (pytest fixtures imported from tui_fixtures)
 """Pilot tests of the TUI against a real lake, real runs (child processes) and the run store."""
 
 from __future__ import annotations
 
 import io
-import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from rich.console import Console
+from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
 from lakehouse_tui import config as config_module
 from lakehouse_tui.core.store import RunStore
 from lakehouse_tui.tui.app import LakehouseApp, create_app
-from lakehouse_tui.tui.runner import RunRequest
 from lakehouse_tui.tui.screens.confirm_run import ConfirmRun
-from lakehouse_tui.tui.screens.help import HelpScreen, help_table
+from lakehouse_tui.tui.screens.help import HelpScreen
 from lakehouse_tui.tui.widgets.asset_detail import AssetDetail
 from lakehouse_tui.tui.widgets.asset_tree import AssetTree
 from lakehouse_tui.tui.widgets.run_panel import RunPanel
-from test_tui_support import (  # noqa: F401
+from tui_fixtures import (  # noqa: F401
     FIXED_NOW,
     Lake,
     anyio_backend,
-    base_lake,
     empty_lake,
+    forget_run,
     lake,
+    seed_failed_run,
     settle,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.anyio]
+
+
+def shown_text(widget: Widget) -> str:
+    """The text a widget draws, line by line, as the compositor gets it."""
+    region = Region(0, 0, widget.size.width, widget.size.height)
+    return "\n".join(strip.text for strip in widget.render_lines(region))
 
 
 def make_app(**options: object) -> LakehouseApp:
@@ -169,48 +175,6 @@ async def test_upstream_downstream_all_stale_plans(lake: Lake) -> None:
             assert not isinstance(app.screen, ConfirmRun)
 
 
-async def test_cancel_sends_sigterm_and_run_is_cancelled(lake: Lake) -> None:
-    store = RunStore(lake.store_path)
-    app = make_app()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        app.start_run(RunRequest(selection="*"))
-        panel = app.query_one("#run-panel", RunPanel)
-        # Cancel once the child reported its run (the panel learns the id from run_started).
-        for _ in range(1200):
-            if panel.run_id:
-                break
-            await pilot.pause(0.025)
-        assert panel.run_id
-        await pilot.press("c")
-        await app.workers.wait_for_complete()
-        await settle(pilot)
-        assert not panel.running
-        assert panel.outcome in ("cancelled", "succeeded")  # a tiny run may finish first
-        run = store.get_run(panel.run_id)
-        assert run is not None and run.status == panel.outcome
-    store.close()
-
-
-async def test_locked_run_shows_the_line(lake: Lake) -> None:
-    from lakehouse_tui.core.lock import LockHolder, RunLock
-    from lakehouse_tui.tui.screens.message_box import MessageBox
-
-    app = make_app()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        holder = LockHolder("run-held-by-test", os.getpid(), "cli", time.time())
-        with RunLock(lake.root / "state" / "lakehouse-tui" / "run.lock", holder):
-            await pilot.press("a")
-            await pilot.pause()
-            await pilot.press("y")
-            await app.workers.wait_for_complete()
-            await settle(pilot)
-            assert isinstance(app.screen, MessageBox)
-            assert app.screen.title_text == "Another run is going"
-            assert "run-held-by-test" in app.screen.message
-
-
 async def test_runs_screen_lists_runs_and_timeline(lake: Lake) -> None:
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
@@ -236,9 +200,7 @@ async def test_help_lists_every_binding_with_remapped_keys(lake: Lake) -> None:
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        console = Console(record=True, width=160, color_system=None, file=io.StringIO())
-        console.print(help_table(config.keymap))
-        text = console.export_text()
+        text = shown_text(app.screen.query_one("#help-table", Static))  # what is on screen
         assert "show_runs" in text and "runs.rerun_failed" in text
         remapped = [line.split() for line in text.splitlines() if "materialize_all" in line]
         assert remapped and remapped[0][0] == "A"
@@ -265,26 +227,18 @@ async def test_no_raw_data_offers_sample_data(empty_lake: Lake) -> None:
 async def test_rerun_failed_selects_only_what_did_not_finish(lake: Lake) -> None:
     store = RunStore(lake.store_path)
     run_id = "20260101-000000-failed"
-    store.start_run(
+    seed_failed_run(
+        store,
         run_id,
-        selection="*",
-        job=None,
-        trigger="timer",
-        pid=1,
-        plan=[],
-        assets=[
-            ("raw_bioreactor_data", "raw"),
-            ("stg_bioreactor", "dbt duckdb"),
-            ("dim_batch", "dbt duckdb"),
-            ("mart_bioreactor_overview", "dbt duckdb"),
+        "*",
+        [
+            ("raw_bioreactor_data", "raw", "materialized", None),
+            ("stg_bioreactor", "dbt duckdb", "materialized", None),
+            ("dim_batch", "dbt duckdb", "failed", "boom"),
+            ("mart_bioreactor_overview", "dbt duckdb", "skipped", "upstream failed"),
         ],
-        started_at=time.time() + 3600,  # newest, so it is highlighted first
+        "dim_batch failed",
     )
-    store.set_asset_status(run_id, "raw_bioreactor_data", "materialized")
-    store.set_asset_status(run_id, "stg_bioreactor", "materialized")
-    store.set_asset_status(run_id, "dim_batch", "failed", "boom")
-    store.set_asset_status(run_id, "mart_bioreactor_overview", "skipped", "upstream failed")
-    store.finish_run(run_id, "failed", "dim_batch failed")
     app = make_app()
     try:
         async with app.run_test(size=(160, 48)) as pilot:
@@ -300,47 +254,8 @@ async def test_rerun_failed_selects_only_what_did_not_finish(lake: Lake) -> None
             assert "Plan for 'dim_batch or mart_bioreactor_overview': 2 assets" in plan
             await pilot.press("n")
     finally:
-        # Leave the shared lake as it was for the other tests.
-        db = store._db
-        for table in ("run_assets", "step_events", "logs", "check_results", "materializations"):
-            db.execute(f"delete from {table} where run_id = ?", (run_id,))
-        db.execute("delete from runs where id = ?", (run_id,))
+        forget_run(store, run_id)  # leave the shared lake as it was for the other tests
         store.close()
-
-
-async def test_runs_started_elsewhere_show_up_live(lake: Lake) -> None:
-    app = make_app(poll_interval=0.2)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        panel = app.query_one("#run-panel", RunPanel)
-        before = app.state.signature if app.state else None
-        child = subprocess.Popen(
-            [sys.executable, "-m", "lakehouse_tui", "--materialize", "dim_batch"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            # The poller notices the new run and follows it from the store.
-            for _ in range(1200):
-                if panel.external and panel.run_id:
-                    break
-                if child.poll() is not None and app.state and app.state.signature != before:
-                    break
-                await pilot.pause(0.025)
-            assert child.wait(timeout=120) == 0
-            for _ in range(400):
-                await pilot.pause(0.025)
-                if app.state and app.state.signature != before and not panel.running:
-                    break
-        finally:
-            if child.poll() is None:
-                child.terminate()
-        assert app.state is not None and app.state.signature != before
-        assert not panel.running
-        # Followed live from the store: the child needs seconds, the poll runs every 0.2 s.
-        seen = f"external={panel.external} outcome={panel.outcome} {panel.done}/{panel.total}"
-        assert panel.external and panel.outcome == "succeeded", seen
-        assert panel.done == panel.total == 1, seen
 
 
 async def test_palette_offers_jobs(lake: Lake) -> None:
@@ -421,7 +336,10 @@ async def test_airbyte_connections_sit_above_the_raw_data(lake: Lake, tmp_path: 
 
 
 async def test_relative_times_keep_counting_between_reloads(lake: Lake) -> None:
-    now = [time.time()]
+    store = RunStore(lake.store_path)
+    built = store.latest_materializations()["dim_batch"].ts
+    store.close()
+    now = [built + 5.0]  # seconds after dim_batch was last materialized, whenever that was
     app = make_app(clock=lambda: now[0], poll_interval=3600)
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)

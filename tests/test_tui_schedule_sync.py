@@ -1,4 +1,4 @@
-# ruff: noqa: F811  (pytest fixtures imported from test_tui_support)
+# ruff: noqa: F811  (pytest fixtures imported from tui_fixtures)
 """TUI: the Schedule panel (issue 6) and the Airbyte sync key with its downstream offer (#7)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
-from airbyte_server import CLIENT_ID, CLIENT_SECRET, FakeAirbyte, running
+from airbyte_server import FakeAirbyte, running
 from lakehouse_tui import config as config_module
 from lakehouse_tui.core.store import RunStore
 from lakehouse_tui.tui.app import LakehouseApp
@@ -17,7 +17,7 @@ from lakehouse_tui.tui.screens.confirm_run import ConfirmRun
 from lakehouse_tui.tui.screens.schedule import ScheduleScreen
 from lakehouse_tui.tui.widgets.asset_tree import AssetTree
 from test_schedule_command import install_fake_tools
-from test_tui_support import Lake, anyio_backend, base_lake, lake, settle  # noqa: F401
+from tui_fixtures import Lake, airbyte_config, anyio_backend, lake, settle  # noqa: F401
 
 pytestmark = [pytest.mark.slow, pytest.mark.anyio]
 
@@ -66,21 +66,7 @@ async def test_sync_key_syncs_the_connection_then_offers_downstream(
 ) -> None:
     airbyte.add_connection("historian")
     airbyte.hold = True  # the job stays `running` until released, so the live note shows
-    monkeypatch.setenv("TEST_AIRBYTE_CLIENT_SECRET", CLIENT_SECRET)
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f"""
-[airbyte]
-url = "{airbyte.url}"
-client_id = "{CLIENT_ID}"
-client_secret_env = "TEST_AIRBYTE_CLIENT_SECRET"
-poll_interval = 0.05
-[[airbyte.connections]]
-name = "historian"
-asset = "airbyte_historian"
-""",
-        encoding="utf-8",
-    )
+    path = airbyte_config(tmp_path, airbyte.url, monkeypatch)
     store = RunStore(lake.store_path)
     app = LakehouseApp(config_module.load(path))
     async with app.run_test(size=(160, 48)) as pilot:

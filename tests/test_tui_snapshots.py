@@ -1,4 +1,4 @@
-# ruff: noqa: F811  (pytest fixtures imported from test_tui_support)
+# ruff: noqa: F811  (pytest fixtures imported from tui_fixtures)
 """SVG snapshots of the main screens at 80x24 and 160x48 (fixed clock, normalized store).
 
 Update with `pytest tests/test_tui_snapshots.py --snapshot-update` and look at the SVGs.
@@ -6,13 +6,16 @@ Update with `pytest tests/test_tui_snapshots.py --snapshot-update` and look at t
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from textual.pilot import Pilot
 
 from lakehouse_tui import config as config_module
+from lakehouse_tui.core.lock import LockHolder, RunLock
 from lakehouse_tui.tui.app import LakehouseApp
 from lakehouse_tui.tui.widgets.asset_tree import AssetTree
-from test_tui_support import FIXED_NOW, Lake, base_lake, settle, snap_env, snapshot_lake  # noqa: F401
+from tui_fixtures import FIXED_NOW, Lake, settle, snap_env  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
@@ -73,3 +76,39 @@ def test_help(snap_env: Lake, snap_compare, size: tuple[int, int]) -> None:  # t
     assert snap_compare(
         make_app(), terminal_size=size, run_before=select("dim_batch", "question_mark")
     )
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_run_blocked(snap_env: Lake, snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """Another process holds the warehouse: the question, naming that run."""
+    with holding_the_lock(snap_env):
+        run_before = select("dim_batch", "m", "y")
+        assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_run_queued(snap_env: Lake, snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """Queued behind it: the run panel says what our run waits for (its runner waits on the
+    lock, so no waiting for workers here)."""
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await select("dim_batch", "m", "y")(pilot)
+        await pilot.press("w")
+        await pilot.pause()
+        await pilot.pause()
+
+    with holding_the_lock(snap_env):
+        assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+
+
+def holding_the_lock(lake: Lake) -> RunLock:
+    """The run lock held by this process, described as a timer run (fixed id, pid, time)."""
+    holder = LockHolder("run-0099", 4242, "timer", FIXED_NOW - 300)
+    return RunLock(lake.root / "state" / "lakehouse-tui" / "run.lock", holder)
+
+
+def test_normalize_store_is_stable(snapshot_lake: Lake) -> None:
+    db = sqlite3.connect(snapshot_lake.store_path)
+    assert [r[0] for r in db.execute("select id from runs order by id")] == ["run-0001", "run-0002"]
+    durations = {r[0] for r in db.execute("select distinct duration from materializations")}
+    assert durations == {0.5, 1.0}

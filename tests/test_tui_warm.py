@@ -1,4 +1,4 @@
-# ruff: noqa: F811  (pytest fixtures imported from test_tui_support)
+# ruff: noqa: F811  (pytest fixtures imported from tui_fixtures)
 """Pilot tests of the TUI's warm executor: runs go to it, cancel and crashes replace it, and
 the one-shot child process takes over while it is not ready."""
 
@@ -18,7 +18,7 @@ from lakehouse_tui.core.store import RunStore
 from lakehouse_tui.tui.app import LakehouseApp, create_app
 from lakehouse_tui.tui.runner import ChildRun, RunRequest, WarmClient, WarmRun
 from lakehouse_tui.tui.widgets.run_panel import RunPanel
-from test_tui_support import Lake, anyio_backend, base_lake, lake, settle  # noqa: F401
+from tui_fixtures import Lake, anyio_backend, lake, settle  # noqa: F401
 
 pytestmark = [pytest.mark.slow, pytest.mark.anyio]
 

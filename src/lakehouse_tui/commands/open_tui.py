@@ -21,6 +21,6 @@ def run(args: argparse.Namespace, config: Config) -> int:
         return 2
     from lakehouse_tui.tui.app import create_app
 
-    app = create_app(config)
+    app = create_app(config, debug=bool(getattr(args, "debug", False)))
     app.run()
     return app.return_code or app.exit_code

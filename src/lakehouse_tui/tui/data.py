@@ -6,6 +6,8 @@ plain frozen dataclasses handed to widgets as attributes ("attributes down").
 
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -191,3 +193,58 @@ def load_preview(warehouse: Path, key: str, relation: str, limit: int = 100) -> 
     except Exception as err:  # duckdb catalog errors: the relation does not exist yet
         return Preview(key, [], [], f"{relation}: {str(err).splitlines()[0]}")
     return Preview(key, columns, rows)
+
+
+def lock_holder(workspace: Workspace, now: float | None = None) -> str | None:
+    """Who holds the run lock, in one line (id, selection, trigger, pid, since when); None
+    when nobody does."""
+    from lakehouse_tui.core.lock import is_held, read_holder
+    from lakehouse_tui.formatting import age
+
+    path = workspace.config.state_dir / "run.lock"
+    if not is_held(path):
+        return None
+    holder = read_holder(path)
+    if holder is None:
+        return "another process (it has not said which run yet)"
+    run = workspace.store.get_run(holder.run_id)
+    what = f": {run.selection}" if run is not None and run.selection else ""
+    since = time.strftime("%H:%M:%S", time.localtime(holder.started_at))
+    ago = age((now if now is not None else time.time()) - holder.started_at)
+    return (
+        f"run {holder.run_id}{what} (trigger {holder.trigger}, pid {holder.pid}, "
+        f"since {since}, {ago} ago)"
+    )
+
+
+def store_events(workspace: Workspace, run_id: str, after: int) -> list[tuple[int, dict[str, Any]]]:
+    """The store's events of a run started elsewhere after event id `after`, each as
+    (event id, event in the shape of the runner's JSON events)."""
+    events = []
+    for row in workspace.store.events(run_id, after):
+        event = _store_event(row)
+        if event["event"] == "run_finished":  # the store keeps the status on the run
+            run = workspace.store.get_run(run_id)
+            event["status"] = run.status if run else "finished"
+            event["message"] = run.message if run else None
+        events.append((int(row["id"]), event))
+    return events
+
+
+def _store_event(row: dict[str, Any]) -> dict[str, Any]:
+    """A step_events row in the shape of the runner's JSON events."""
+    payload = json.loads(row["data_json"]) if row.get("data_json") else {}
+    status = payload.pop("status", None)  # the store keeps an event's status in its data
+    event: dict[str, Any] = {
+        "event": row["event"],
+        "run_id": row["run_id"],
+        "ts": row["ts"],
+        "step": row.get("step"),
+        "asset": row.get("asset_key"),
+        "message": row.get("message"),
+        "data": payload,
+        "status": status,
+    }
+    if row["event"] == "step_finished" and status is None:
+        event["status"] = "finished"
+    return event

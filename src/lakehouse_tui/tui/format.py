@@ -6,6 +6,7 @@ No Textual imports here, so the helpers are trivially testable.
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 # Re-exported: the widgets use them as fmt.age, fmt.duration, fmt.rows.
 from lakehouse_tui.formatting import age as age
@@ -25,6 +26,8 @@ STATUS_GLYPH: dict[str, str] = {
     "skipped": "⤼",
     "cancelled": "⊘",
     "interrupted": "⊘",
+    "queued": "◷",
+    "not started": "–",
     "succeeded": "✓",
     "noop": "=",
     "pass": "✓",
@@ -51,6 +54,8 @@ STATUS_STYLE: dict[str, str] = {
     "skipped": "magenta",
     "cancelled": "magenta",
     "interrupted": "magenta",
+    "queued": "yellow",
+    "not started": "bright_black",
 }
 
 # Worst first: a group shows the worst status among its members.
@@ -101,3 +106,13 @@ def size(num_bytes: object) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} TB"
+
+
+def home_paths(text: str) -> str:
+    """Paths under the home dir as `~/...` (shorter at 80 columns, and the same on every
+    machine)."""
+    try:
+        home = str(Path.home()).rstrip("/")
+    except RuntimeError:  # no home dir known
+        return text
+    return text.replace(home + "/", "~/") if len(home) > 1 else text

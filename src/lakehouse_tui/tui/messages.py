@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+from textual.dom import DOMNode
 from textual.message import Message
 
 from lakehouse_tui.tui.data import AssetDetails, LakeState, Preview
@@ -66,3 +69,21 @@ class SampleDataGenerated(Message):
     files: int
     rows: int
     error: str = ""
+
+
+NodeT = TypeVar("NodeT", bound=DOMNode)
+MessageT = TypeVar("MessageT", bound=Message)
+
+
+def unless_closing(
+    handler: Callable[[NodeT, MessageT], None],
+) -> Callable[[NodeT, MessageT], None]:
+    """For the app's handlers of worker messages: one still queued while the app exits finds
+    the main screen's widgets gone; drop it instead of failing."""
+
+    @functools.wraps(handler)
+    def guarded(node: NodeT, message: MessageT) -> None:
+        if node.query("#tree"):
+            handler(node, message)
+
+    return guarded

@@ -2,20 +2,19 @@
 
 No Textual here: the app drives a `ChildRun` from a thread worker and turns each event into a
 message. The child is the one way to materialize; cancelling sends it SIGTERM, and it records
-the run as cancelled and exits 130.
+the run as cancelled and exits 130. A run queued behind another process's run is a child
+started with `--wait`: it blocks on the run lock and starts by itself when the lock is free.
+The warm executor's client lives in `warm_client` (re-exported here).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import queue
 import signal
 import subprocess
 import sys
 import threading
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ class RunRequest:
     selection: str | None = None
     job: str | None = None
     label: str = ""
+    wait: bool = False  # queue behind a run that holds the lock (`--wait`)
 
     def argv(self, config_path: Path | None) -> list[str]:
         args = [sys.executable, "-m", "lakehouse_tui"]
@@ -40,6 +40,8 @@ class RunRequest:
             args += ["--job", self.job]
         if self.selection is not None:
             args += ["--materialize", self.selection]
+        if self.wait:
+            args.append("--wait")
         return [*args, "--trigger", "tui", "--json"]
 
     @property
@@ -112,12 +114,6 @@ class ChildRun:
         return self.stderr_lines[-1] if self.stderr_lines else ""
 
 
-# -- the warm executor ---------------------------------------------------------------------
-
-WARM_START_ATTEMPTS = 3  # consecutive start-up failures before giving up until asked again
-STDERR_KEEP = 200
-
-
 def spawn(argv: list[str], *, stdin: int) -> subprocess.Popen[str]:
     """A runner child process: line-buffered text pipes for its events and errors."""
     env = dict(os.environ)
@@ -146,270 +142,10 @@ def rss_kib(pid: int) -> int | None:
     return None
 
 
-@dataclass
-class WarmRun:
-    """A run served by the warm executor; quacks like ChildRun for the app's run worker."""
+def __getattr__(name: str) -> Any:
+    """`WarmClient` and `WarmRun` from `warm_client`, loaded on first use (no import cycle)."""
+    if name in ("WarmClient", "WarmRun"):
+        from lakehouse_tui.tui import warm_client
 
-    request: RunRequest
-    client: WarmClient
-    stderr_lines: list[str] = field(default_factory=list)
-    exit_code: int | None = None
-    error: str = ""
-    cancelled: bool = False
-    _queue: queue.Queue[dict[str, Any] | None] = field(default_factory=queue.Queue)
-    _done: threading.Event = field(default_factory=threading.Event)
-
-    def start(self) -> None:
-        self.client.submit(self)
-
-    def events(self, on_line: Callable[[str], None] | None = None) -> Iterator[dict[str, Any]]:
-        """Each JSON event of this run, until its idle line (or the executor's death)."""
-        while True:
-            event = self._queue.get()
-            if event is None:
-                return
-            yield event
-
-    def wait(self) -> int:
-        self._done.wait()
-        return EXIT_FAILED if self.exit_code is None else self.exit_code
-
-    def cancel(self) -> bool:
-        """SIGTERM to the warm executor: it records the run as cancelled and exits."""
-        if self._done.is_set():
-            return False
-        self.cancelled = True
-        return self.client.terminate()
-
-    @property
-    def running(self) -> bool:
-        return not self._done.is_set()
-
-    @property
-    def process(self) -> subprocess.Popen[str] | None:
-        return self.client.process
-
-    def error_line(self) -> str:
-        return self.error
-
-    # called by the client's reader threads
-    def _event(self, event: dict[str, Any]) -> None:
-        if event.get("event") == "idle":
-            code = event.get("exit_code")
-            self._finish(code if isinstance(code, int) else EXIT_FAILED, event.get("error"))
-        else:
-            self._queue.put(event)
-
-    def _finish(self, code: int, error: object) -> None:
-        if self._done.is_set():
-            return
-        self.exit_code = code
-        self.error = str(error) if error else ""
-        self._done.set()
-        self._queue.put(None)
-
-
-class WarmClient:
-    """Keeps one warm executor (`python -m lakehouse_tui.warm`) alive and hands it runs.
-
-    `new_run()` returns a WarmRun when the executor is ready and idle, else None (the caller
-    falls back to a one-shot ChildRun). When the process exits — cancelled, crashed, killed —
-    a fresh one is started; `on_problem` hears about crashes and start-up failures (called
-    from a reader thread). No Textual here.
-    """
-
-    def __init__(
-        self,
-        config_path: Path | None,
-        *,
-        on_problem: Callable[[str], None] | None = None,
-        restart: bool = True,
-    ) -> None:
-        self.config_path = config_path
-        self.on_problem = on_problem
-        self.restart = restart
-        self.process: subprocess.Popen[str] | None = None
-        self.current: WarmRun | None = None
-        self.stderr_lines: deque[str] = deque(maxlen=STDERR_KEEP)
-        self.failures = 0
-        self.starts = 0
-        self.closed = False
-        self.last_error = ""
-        self.got_ready = False
-        self._lock = threading.Lock()
-        self._ready = threading.Event()
-
-    def argv(self) -> list[str]:
-        args = [sys.executable, "-m", "lakehouse_tui.warm"]
-        return args + (["--config", str(self.config_path)] if self.config_path else [])
-
-    def start(self) -> None:
-        """Start the executor process (returns at once; readiness comes later)."""
-        with self._lock:
-            if self.closed or (self.process is not None and self.process.poll() is None):
-                return
-            self._ready.clear()
-            self.got_ready = False
-            try:
-                process = spawn(self.argv(), stdin=subprocess.PIPE)
-            except OSError as err:
-                self.last_error = f"cannot start the warm executor: {err}"
-                self._problem(self.last_error)
-                return
-            self.process = process
-            self.starts += 1
-        threading.Thread(target=self._read_stdout, args=(process,), daemon=True).start()
-        threading.Thread(target=self._read_stderr, args=(process,), daemon=True).start()
-
-    @property
-    def ready(self) -> bool:
-        """Ready and idle: a run handed over now starts at once."""
-        return self._ready.is_set() and self.current is None and not self.closed
-
-    def wait_ready(self, timeout: float | None = None) -> bool:
-        return self._ready.wait(timeout)
-
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid if self.process is not None else None
-
-    def new_run(self, request: RunRequest) -> WarmRun | None:
-        with self._lock:
-            if not self.ready:
-                return None
-            run = WarmRun(request, self)
-            self.current = run
-            return run
-
-    def submit(self, run: WarmRun) -> None:
-        process = self.process
-        if run is not self.current or process is None or process.stdin is None:
-            raise OSError("the warm executor is not ready")
-        line = json.dumps(
-            {"selection": run.request.selection, "job": run.request.job, "trigger": "tui"}
-        )
-        try:
-            process.stdin.write(line + "\n")
-            process.stdin.flush()
-        except (OSError, ValueError) as err:
-            with self._lock:
-                self.current = None
-            raise OSError(f"the warm executor went away: {err}") from None
-
-    def ensure_started(self) -> None:
-        """Start a process if none is alive (also after start-up failures made it give up)."""
-        process = self.process
-        if process is None or process.poll() is not None:
-            self.failures = 0
-            self.start()
-
-    def terminate(self) -> bool:
-        process = self.process
-        if process is None or process.poll() is not None:
-            return False
-        try:
-            process.send_signal(signal.SIGTERM)
-        except ProcessLookupError:
-            return False
-        return True
-
-    def close(self, timeout: float = 10.0) -> None:
-        """Stop the executor (cancelling any run) and start no other."""
-        with self._lock:
-            self.closed = True
-            process = self.process
-        if process is None or process.poll() is not None:
-            return
-        try:
-            if process.stdin is not None:
-                process.stdin.close()  # an idle executor exits on end of input
-        except OSError:
-            pass
-        self.terminate()
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-    def _problem(self, text: str) -> None:
-        if self.on_problem is not None and not self.closed:
-            # The UI may be gone; a report must not kill the reader.
-            with contextlib.suppress(Exception):
-                self.on_problem(text)
-
-    def _read_stderr(self, process: subprocess.Popen[str]) -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
-            line = line.rstrip("\n")
-            if not line:
-                continue
-            self.stderr_lines.append(line)
-            run = self.current
-            if run is not None and run.process is process and len(run.stderr_lines) < 1000:
-                run.stderr_lines.append(line)
-
-    def _read_stdout(self, process: subprocess.Popen[str]) -> None:
-        assert process.stdout is not None
-        fatal = ""
-        for line in process.stdout:
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if not isinstance(event, dict):
-                continue
-            kind = event.get("event")
-            if kind == "ready":
-                self.failures = 0
-                self.got_ready = True
-                self.last_error = ""
-                self._ready.set()
-            elif kind == "fatal":
-                fatal = str(event.get("error") or "")
-            elif self.current is not None:
-                run = self.current
-                if kind == "idle":
-                    with self._lock:
-                        if event.get("exit_code") == EXIT_CANCELLED:
-                            self._ready.clear()  # it exits next; its replacement will say
-                        self.current = None
-                run._event(event)
-        code = process.wait()
-        self._exited(process, code, fatal)
-
-    def _exited(self, process: subprocess.Popen[str], code: int, fatal: str) -> None:
-        was_ready = self.got_ready
-        with self._lock:
-            if process is not self.process:
-                return
-            self._ready.clear()
-            run, self.current = self.current, None
-        how = f"signal {-code}" if code < 0 else f"exit code {code}"
-        expected = self.closed or (run is not None and run.cancelled) or code == EXIT_CANCELLED
-        if run is not None:
-            detail = self.stderr_lines[-1] if self.stderr_lines else ""
-            run._finish(
-                code if code > 0 else EXIT_FAILED,
-                "run cancelled"
-                if run.cancelled
-                else f"the warm executor died during the run ({how})"
-                + (f": {detail}" if detail else ""),
-            )
-        if self.closed:
-            return
-        if not was_ready:
-            self.failures += 1
-            self.last_error = fatal or (self.stderr_lines[-1] if self.stderr_lines else how)
-            give_up = self.failures >= WARM_START_ATTEMPTS
-            self._problem(
-                f"the warm executor did not start ({self.last_error}); "
-                + ("runs use a fresh process each" if give_up else "trying again")
-            )
-            if give_up:
-                return
-        elif not expected:
-            self.last_error = f"the warm executor exited ({how})"
-            self._problem(f"{self.last_error}; starting a fresh one")
-        if self.restart:
-            self.start()
+        return getattr(warm_client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

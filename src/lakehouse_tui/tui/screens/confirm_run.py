@@ -25,7 +25,7 @@ class ConfirmRun(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog", classes="dialog"):
-            yield Static(self.title_text, id="confirm-title", classes="dialog-title")
+            yield Static(self.title_text, id="confirm-title", classes="dialog-title", markup=False)
             with VerticalScroll(id="confirm-plan-scroll"):
                 yield Static(self.plan_text, id="confirm-plan", markup=False)
             with Horizontal(classes="dialog-buttons"):

@@ -24,7 +24,7 @@ class MessageBox(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="message-dialog", classes="dialog"):
-            yield Static(self.title_text, id="message-title", classes="dialog-title")
+            yield Static(self.title_text, id="message-title", classes="dialog-title", markup=False)
             yield Static(self.message, id="message-body", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("OK", variant="primary", id="message-ok")

@@ -21,6 +21,7 @@ from lakehouse_tui.core.store import LogLine, RunAsset, RunRecord
 from lakehouse_tui.tui import format as fmt
 from lakehouse_tui.tui.keys import RUNS_BINDINGS
 from lakehouse_tui.tui.widgets.footer import AppFooter
+from lakehouse_tui.tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from lakehouse_tui.core.workspace import Workspace
@@ -71,7 +72,7 @@ class RunsLoaded(Message):
     runs: list[RunRecord]
 
 
-class RunsScreen(Screen[None]):
+class RunsScreen(ReportsWorkerErrors, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = list(RUNS_BINDINGS)
 
     def __init__(
@@ -107,7 +108,7 @@ class RunsScreen(Screen[None]):
         self.set_interval(2.0, self.load_runs)
         table.focus()
 
-    @work(thread=True, exclusive=True, group="runs-list")
+    @work(thread=True, exclusive=True, group="runs-list", exit_on_error=False)
     def load_runs(self) -> None:
         self.post_message(RunsLoaded(self.workspace.store.runs(500)))
 
@@ -124,11 +125,11 @@ class RunsScreen(Screen[None]):
             table.add_row(
                 Text(fmt.glyph(run.status), fmt.style(run.status)),
                 fmt.timestamp(run.started_at),
-                run.id,
-                run.trigger,
+                Text(run.id),
+                Text(run.trigger),
                 Text(run.status, fmt.style(run.status)),
                 fmt.duration(run.duration) if run.duration is not None else "…",
-                run.selection,
+                Text(run.selection),
                 key=run.id,
             )
         if not self.runs:
@@ -146,7 +147,7 @@ class RunsScreen(Screen[None]):
         if event.row_key.value is not None:
             self.load_detail(str(event.row_key.value))
 
-    @work(thread=True, exclusive=True, group="run-detail")
+    @work(thread=True, exclusive=True, group="run-detail", exit_on_error=False)
     def load_detail(self, run_id: str) -> None:
         store = self.workspace.store
         run = store.get_run(run_id)
@@ -188,6 +189,9 @@ class RunsScreen(Screen[None]):
         # The same rule as `lakehouse-tui retry` (core.retry).
         keys, _ = retry_keys(self.workspace.store, self.workspace.graph, self.current.id)
         if not keys:
-            self.notify(f"Nothing failed, was skipped or left unrun in run {self.current.id}.")
+            self.notify(
+                f"Nothing failed, was skipped or left unrun in run {self.current.id}.",
+                markup=False,
+            )
             return
         self.on_rerun(" or ".join(keys), f"re-run of {self.current.id}")

@@ -21,6 +21,7 @@ from textual.widgets import Static
 
 from lakehouse_tui.tui.keys import SCHEDULE_BINDINGS
 from lakehouse_tui.tui.widgets.footer import AppFooter
+from lakehouse_tui.tui.worker_errors import ReportsWorkerErrors
 
 
 def schedule_command(config_path: Path | None, action: str) -> tuple[int, str]:
@@ -38,7 +39,7 @@ def schedule_command(config_path: Path | None, action: str) -> tuple[int, str]:
     return result.returncode, (result.stdout + result.stderr).strip()
 
 
-class ScheduleScreen(ModalScreen[None]):
+class ScheduleScreen(ReportsWorkerErrors, ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = list(SCHEDULE_BINDINGS)
 
     class Output(Message):
@@ -52,7 +53,7 @@ class ScheduleScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="schedule-dialog", classes="dialog"):
-            yield Static("Nightly schedule (OS timer)", classes="dialog-title")
+            yield Static("Nightly schedule (OS timer)", classes="dialog-title", markup=False)
             with VerticalScroll():
                 yield Static("reading the timer's status…", id="schedule-status", markup=False)
             yield Static("", id="schedule-result", markup=False)
@@ -61,7 +62,7 @@ class ScheduleScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         self.action_run("status")
 
-    @work(thread=True, exclusive=True, group="schedule")
+    @work(thread=True, exclusive=True, group="schedule", exit_on_error=False)
     def action_run(self, action: str) -> None:
         code, text = schedule_command(self.config_path, action)
         self.post_message(self.Output(action, code, text))

@@ -7,20 +7,27 @@ loaded in a worker; the preview arrives separately because it opens the warehous
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Label, RichLog, Sparkline, Static, TabbedContent, TabPane
 
 from lakehouse_tui.core.asset_status import AssetStatus
 from lakehouse_tui.core.store import CheckResult
+from lakehouse_tui.tui import data
 from lakehouse_tui.tui import format as fmt
 from lakehouse_tui.tui.data import AssetDetails, Preview
+from lakehouse_tui.tui.messages import PreviewLoaded
+from lakehouse_tui.tui.worker_errors import ReportsWorkerErrors
+
+if TYPE_CHECKING:
+    from lakehouse_tui.core.workspace import Workspace
 
 TAB_LABELS = {
     "overview": "Overview",
@@ -45,7 +52,7 @@ def _status_text(status: str) -> Text:
     return Text.assemble((f"{fmt.glyph(status)} {status.replace('_', ' ')}", fmt.style(status)))
 
 
-class AssetDetail(Vertical):
+class AssetDetail(ReportsWorkerErrors, Vertical):
     """Tabs describing the highlighted asset."""
 
     def __init__(self, *, clock: Callable[[], float], id: str | None = None) -> None:
@@ -54,6 +61,8 @@ class AssetDetail(Vertical):
         self.details: AssetDetails | None = None
         self.status: AssetStatus | None = None
         self.group_status: str = "never"
+        self.workspace: Workspace | None = None  # set by the app once it is open
+        self.preview_key: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("Loading the dbt project…", id="detail-title")
@@ -121,44 +130,44 @@ class AssetDetail(Vertical):
         table = _kv_table()
         description = d.asset.description if d.asset else (d.group.description if d.group else "")
         if d.asset:
-            table.add_row("group", d.asset.group)
-            table.add_row("kind", d.asset.kind)
+            table.add_row("group", Text(d.asset.group))
+            table.add_row("kind", Text(d.asset.kind))
             if self.status and self.status.location:
-                table.add_row("location", self.status.location)
+                table.add_row("location", Text(fmt.home_paths(self.status.location)))
         else:
-            table.add_row("kind", "group asset")
-            table.add_row("members", ", ".join(d.members) or "-")
+            table.add_row("kind", Text("group asset"))
+            table.add_row("members", Text(", ".join(d.members) or "-"))
         if self.status is not None:
             table.add_row("status", _status_text(self.status.status))
             if self.status.stale:
-                table.add_row("stale", self.status.stale_reason)
+                table.add_row("stale", Text(self.status.stale_reason))
             if self.status.checks_summary:
-                table.add_row("checks", self.status.checks_summary)
+                table.add_row("checks", Text(self.status.checks_summary))
         else:
             table.add_row("status", _status_text(self.group_status))
-        table.add_row("upstream", ", ".join(d.upstream) or "-")
-        table.add_row("downstream", ", ".join(d.downstream) or "-")
+        table.add_row("upstream", Text(", ".join(d.upstream) or "-"))
+        table.add_row("downstream", Text(", ".join(d.downstream) or "-"))
         parts: list[RenderableType] = [Text(description or "(no description)", style="italic"), ""]
         parts.append(table)
         if d.materializations:
             last = d.materializations[0]
             m = last.metadata
             mt = _kv_table()
-            mt.add_row("when", f"{fmt.age(now - last.ts)} ago ({fmt.timestamp(last.ts)})")
-            mt.add_row("run", last.run_id)
+            mt.add_row("when", Text(f"{fmt.age(now - last.ts)} ago ({fmt.timestamp(last.ts)})"))
+            mt.add_row("run", Text(last.run_id))
             if d.last_run is not None:
-                mt.add_row("trigger", d.last_run.trigger)
-            mt.add_row("duration", fmt.duration(last.duration))
+                mt.add_row("trigger", Text(d.last_run.trigger))
+            mt.add_row("duration", Text(fmt.duration(last.duration)))
             if "rows" in m:
-                mt.add_row("rows", fmt.rows(m.get("rows")))
+                mt.add_row("rows", Text(fmt.rows(m.get("rows"))))
             if m.get("ts_min") or m.get("ts_max"):
-                mt.add_row("time range", f"{m.get('ts_min', '?')} → {m.get('ts_max', '?')}")
+                mt.add_row("time range", Text(f"{m.get('ts_min', '?')} → {m.get('ts_max', '?')}"))
             if "file_count" in m:
-                mt.add_row("files", f"{m['file_count']} ({fmt.size(m.get('bytes'))})")
+                mt.add_row("files", Text(f"{m['file_count']} ({fmt.size(m.get('bytes'))})"))
             if "batch_count" in m:
-                mt.add_row("batches", str(m["batch_count"]))
+                mt.add_row("batches", Text(str(m["batch_count"])))
             if m.get("columns"):
-                mt.add_row("columns", str(len(m["columns"])))
+                mt.add_row("columns", Text(str(len(m["columns"]))))
             parts += ["", Text("Last materialization", style="bold underline"), mt]
         elif d.asset is not None:
             parts += ["", Text("Never materialized. Press m to materialize it.", style="dim")]
@@ -188,7 +197,9 @@ class AssetDetail(Vertical):
             columns.add_column("type", style="dim", no_wrap=True)
             columns.add_column("description", ratio=1)
             for column in d.asset.columns:
-                columns.add_row(column.name, column.data_type or "", column.description)
+                columns.add_row(
+                    Text(column.name), Text(column.data_type or ""), Text(column.description or "")
+                )
             parts += ["", Text("columns", style="bold underline"), columns]
         return Group(*parts)
 
@@ -225,7 +236,7 @@ class AssetDetail(Vertical):
         for m in d.materializations:
             table.add_row(
                 f"{fmt.age(now - m.ts)} ago",
-                m.run_id,
+                Text(m.run_id),
                 fmt.duration(m.duration),
                 fmt.rows(m.metadata.get("rows")),
             )
@@ -251,9 +262,9 @@ class AssetDetail(Vertical):
                 trail.append(fmt.glyph(past), fmt.style(past))
             table.add_row(
                 Text(fmt.glyph(status), fmt.style(status)),
-                check.name,
-                check.column or "-",
-                check.severity,
+                Text(check.name),
+                Text(check.column or "-"),
+                Text(check.severity),
                 Text(status, fmt.style(status)),
                 "-" if result is None or result.failures is None else str(result.failures),
                 trail,
@@ -288,8 +299,43 @@ class AssetDetail(Vertical):
 
     # -- preview ------------------------------------------------------------------------
 
+    @on(TabbedContent.TabActivated, "#detail-tabs")
+    def tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "preview":
+            self.start_preview(self.details.key if self.details else None)
+
+    def start_preview(self, key: str | None) -> None:
+        """The first rows of the asset's table, read in a worker with a short-lived
+        read-only connection (DuckDB) or from PostgreSQL."""
+        workspace = self.workspace
+        if workspace is None or key is None:
+            return
+        self.preview_key = key
+        asset = workspace.graph.assets.get(key)
+        if asset is None or not asset.relation:
+            self.show_preview_message("No table to preview: select a dbt model.")
+            return
+        config = workspace.config
+        if asset.kind == "postgres":
+            pg = config.postgres
+            self.show_preview_message(f"Loading the first rows from {pg.location()}…")
+            table = asset.relation.split(".")[-1]
+            self.load_preview(lambda: data.load_postgres_preview(pg, key, table))
+            return
+        self.show_preview_message(f"Loading the first rows of {asset.relation}…")
+        relation, warehouse = asset.relation, config.lake.warehouse
+        self.load_preview(lambda: data.load_preview(warehouse, key, relation))
+
+    @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
+    def load_preview(self, load: Callable[[], Preview]) -> None:
+        self.post_message(PreviewLoaded(load()))
+
+    def on_preview_loaded(self, message: PreviewLoaded) -> None:
+        if message.preview.key == self.preview_key:
+            self.show_preview(message.preview)
+
     def show_preview_message(self, message: str) -> None:
-        self.query_one("#preview-status", Static).update(message)
+        self.query_one("#preview-status", Static).update(Text(message))
         table = self.query_one("#preview-table", DataTable)
         table.clear(columns=True)
 
@@ -306,17 +352,18 @@ class AssetDetail(Vertical):
             )
             return
         status.update(Text(f"first {len(preview.rows)} rows of {preview.key}", style="dim"))
-        table.add_columns(*preview.columns)
+        table.add_columns(*(Text(str(column)) for column in preview.columns))
         for row in preview.rows:
             table.add_row(*(_cell(v) for v in row))
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any) -> Text:
+    """A data value as plain text (a value like `[/] oops` is data, not markup)."""
     if value is None:
-        return "∅"
+        return Text("∅", style="dim")
     if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+        return Text(f"{value:.4g}")
+    return Text(str(value))
 
 
 def failing_rows(results: Sequence[CheckResult]) -> RenderableType:

@@ -80,12 +80,12 @@ class AssetTree(Tree[str]):
                 shown = members if self._matches(key) else [m for m in members if self._matches(m)]
                 if not shown and not self._matches(key):
                     continue
-                node = self.root.add(key, data=key, expand=True)
+                node = self.root.add(Text(key), data=key, expand=True)
                 self.nodes_by_key[key] = node
                 for member in shown:
-                    self.nodes_by_key[member] = node.add_leaf(member, data=member)
+                    self.nodes_by_key[member] = node.add_leaf(Text(member), data=member)
             elif self._matches(key):
-                self.nodes_by_key[key] = self.root.add_leaf(key, data=key)
+                self.nodes_by_key[key] = self.root.add_leaf(Text(key), data=key)
         self.refresh_labels()
         target = self.nodes_by_key.get(str(keep)) or next(iter(self.nodes_by_key.values()), None)
         if target is not None:

@@ -1,7 +1,9 @@
 """Live progress of one run: a progress bar, the current step and model, elapsed time, a log.
 
 Fed with the runner's JSON events (our own child) or the store's step events (a run started
-elsewhere, e.g. by the timer); the widget only displays, the app decides what to feed it.
+elsewhere, e.g. by the timer); the widget only displays, the run control decides what to feed
+it. It shows one run at a time (`run_id`); a run of ours queued behind another process's run
+is a note (`queued`) under that run's progress, never lines in its log.
 """
 
 from __future__ import annotations
@@ -16,6 +18,17 @@ from textual.reactive import reactive
 from textual.widgets import ProgressBar, RichLog, Static
 
 from lakehouse_tui.tui import format as fmt
+
+FINAL_ASSET_EVENTS = ("asset_materialized", "asset_failed", "asset_skipped", "asset_cancelled")
+
+
+def is_cancelled(event: dict[str, Any], cancelling: bool) -> bool:
+    """An asset stopped by a cancel: recorded so, or reported failed after we sent SIGTERM
+    (dbt reports the interrupted model as an error)."""
+    kind = event.get("event")
+    if kind == "asset_cancelled" or event.get("status") == "cancelled":
+        return True
+    return cancelling and kind == "asset_failed"
 
 
 class RunPanel(Vertical):
@@ -40,6 +53,8 @@ class RunPanel(Vertical):
         self.outcome = ""
         self.external = False
         self.note = ""
+        self.queued = ""  # our run waits for the lock: who it waits for
+        self.cancelling = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="run-header"):
@@ -56,17 +71,39 @@ class RunPanel(Vertical):
 
     # -- feeding ------------------------------------------------------------------------
 
-    def begin(self, selection: str, *, external: bool = False) -> None:
-        self.run_id, self.selection, self.external = "", selection, external
-        self.started_at = self.clock()
+    def begin(
+        self,
+        selection: str,
+        *,
+        external: bool = False,
+        run_id: str = "",
+        started_at: float | None = None,
+    ) -> None:
+        """Show a new run (and only it): ours, or one started elsewhere (since `started_at`)."""
+        self.run_id, self.selection, self.external = run_id, selection, external
+        self.started_at = started_at if started_at is not None else self.clock()
         self.ended_at = None
         self.total = self.done = self.failed = 0
         self.step, self.current, self.outcome, self.note = "", [], "", ""
+        self.cancelling = False
+        if not external:
+            self.queued = ""
         self.running = True
+        self.remove_class("-not-started")
         self.query_one("#run-log", RichLog).clear()
         self.query_one("#run-progress", ProgressBar).update(total=None, progress=0)
-        self.log_line(f"starting: {selection}", "bold")
+        where = "elsewhere" if external else "starting"
+        self.log_line(f"{where}: {selection}", "bold")
         self.tick()
+
+    def set_queued(self, holder: str) -> None:
+        """Our run waits for `holder` to release the warehouse ("" when it no longer waits)."""
+        self.queued = holder
+        self.tick()
+
+    def shows(self, run_id: object) -> bool:
+        """True when the panel shows that run (of ours or from elsewhere)."""
+        return bool(run_id) and run_id == self.run_id
 
     def log_line(self, text: str, style: str = "") -> None:
         self.query_one("#run-log", RichLog).write(Text(text, style=style))
@@ -93,12 +130,14 @@ class RunPanel(Vertical):
             self.current.append(str(asset))
         elif kind == "asset_progress" and asset:  # e.g. an Airbyte sync's counters
             self.note = f"{asset}: {status or ''} {fmt.rows(data.get('records'))} records"
-        elif kind in ("asset_materialized", "asset_failed", "asset_skipped") and asset:
+        elif kind in FINAL_ASSET_EVENTS and asset:
             self.done += 1
             if asset in self.current:
                 self.current.remove(str(asset))
             self.query_one("#run-progress", ProgressBar).update(progress=self.done)
-            if kind == "asset_materialized":
+            if is_cancelled(event, self.cancelling):
+                self.log_line(f"  {fmt.glyph('cancelled')} {asset} cancelled", "magenta")
+            elif kind == "asset_materialized":
                 rows = data.get("rows")
                 self.log_line(
                     f"  ✓ {asset}  {fmt.rows(rows)} rows  {fmt.duration(data.get('duration'))}",
@@ -127,9 +166,14 @@ class RunPanel(Vertical):
         self.running = False
         self.ended_at = self.clock()
         self.outcome = status
+        if status == "cancelled":  # what was still running did not fail: it was stopped
+            for asset in self.current:
+                self.log_line(f"  {fmt.glyph('cancelled')} {asset} cancelled", "magenta")
         self.current = []
+        self.set_class(status == "not started", "-not-started")
         suffix = f" in {fmt.duration(duration)}" if isinstance(duration, int | float) else ""
-        text = f"{fmt.glyph(status)} run {self.run_id or ''} {status}{suffix}"
+        name = f"run {self.run_id} " if self.run_id else "run "
+        text = f"{fmt.glyph(status)} {name}{status}{suffix}"
         if message and status != "succeeded":
             text += f": {message}"
         self.log_line(text, "bold " + fmt.style(status))
@@ -143,7 +187,17 @@ class RunPanel(Vertical):
         end = self.ended_at if self.ended_at is not None else self.clock()
         elapsed = fmt.clock(end - self.started_at) if self.started_at else "0:00"
         where = "elsewhere " if self.external else ""
-        if self.running:
+        waiting = self.running and bool(self.queued) and not self.external and not self.run_id
+        self.set_class(waiting, "-queued")
+        if waiting:
+            head = Text.assemble(
+                (f"{fmt.glyph('queued')} ", "bold yellow"),
+                ("queued", "bold"),
+                f"  {self.selection}  {elapsed}",
+                ("   c cancels", "dim"),
+            )
+            body = Text.assemble(("waiting for ", "dim"), self.queued)
+        elif self.running:
             head = Text.assemble(
                 ("▶ ", "bold cyan"),
                 (f"{where}run {self.run_id or '…'}", "bold"),
@@ -155,17 +209,28 @@ class RunPanel(Vertical):
             )
             if self.note:
                 body.append(f"  {self.note}", style="dim")
-            if not self.external:
-                body.append("   c cancels", style="dim")
+            if self.external and self.queued:
+                body.append("   yours is queued behind it; c cancels yours", style="yellow")
+            elif not self.external:
+                body.append("   cancelling…" if self.cancelling else "   c cancels", style="dim")
+        elif self.outcome == "not started":
+            head = Text.assemble(
+                (f"{fmt.glyph('not started')} ", fmt.style("not started")),
+                ("not started", "bold"),
+                f"  {self.selection}",
+            )
+            body = Text.assemble(("nothing ran", "dim"), ("   l hides this panel", "dim"))
         else:
             status = self.outcome or "idle"
             head = Text.assemble(
                 (f"{fmt.glyph(status)} ", fmt.style(status)),
-                (f"run {self.run_id}", "bold"),
+                (f"{where}run {self.run_id}", "bold"),
                 f"  {status}  {self.done}/{self.total}  {elapsed}",
             )
             body = Text.assemble(
                 ("selection ", "dim"), self.selection, ("   l hides this panel", "dim")
             )
+            if self.external and self.queued:
+                body.append("   yours starts next", style="yellow")
         self.query_one("#run-summary", Static).update(head)
         self.query_one("#run-current", Static).update(body)

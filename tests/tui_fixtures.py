@@ -2,14 +2,19 @@
 
 A small real lake is built once per session: sample parquet files and a real materialization
 by the headless runner in a child process, so the tree shows real statuses. Snapshot tests get
-their own copy at a fixed path with run ids and times rewritten, so the SVGs are stable.
+their own lake with run ids and times rewritten, so the SVGs are stable; it lives in a unique
+temporary dir like every other lake (two suites on one machine never share one), and HOME
+points at it while a snapshot is taken, so the paths on screen read `~/data/...`.
+
+The session-scoped fixtures (`base_lake`, `snapshot_lake`) are registered once in conftest.py;
+test modules import only the function-scoped ones from here (a module that imported a
+session fixture would get its own copy of it and rebuild the lake).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -21,8 +26,9 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
+from lakehouse_tui.core.store import RunStore
+
 XDG = ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")
-SNAPSHOT_ROOT = Path("/tmp/lakehouse-tui-snapshots")
 FIXED_BASE = 1_790_000_000.0  # 2026-09-21 14:13:20 UTC
 FIXED_NOW = FIXED_BASE + 2 * 3600 + 125.0
 
@@ -56,21 +62,81 @@ def child_env(lake: Lake) -> dict[str, str]:
     return env
 
 
-def build_lake(root: Path, *, materialize: bool = True) -> Lake:
+def materialize(lake: Lake, selection: str) -> None:
+    """A real headless run in a child process; it must succeed."""
+    done = subprocess.run(
+        [sys.executable, "-m", "lakehouse_tui", "--materialize", selection],
+        env=child_env(lake),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def build_lake(root: Path, *, materialize_all: bool = True) -> Lake:
     from lakehouse_tui import demo
 
     lake = Lake(root)
     demo.generate(lake.raw_dir, batches=2, hours=2, hz=0.05)
-    if materialize:
-        done = subprocess.run(
-            [sys.executable, "-m", "lakehouse_tui", "--materialize", "*"],
-            env=child_env(lake),
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert done.returncode == 0, done.stderr
+    if materialize_all:
+        materialize(lake, "*")
     return lake
+
+
+def seed_failed_run(
+    store: RunStore,
+    run_id: str,
+    selection: str,
+    assets: list[tuple[str, str, str, str | None]],
+    message: str,
+) -> None:
+    """A finished timer run written straight into the store, newer than any real one (so the
+    runs screen highlights it first); `assets` are (key, step, status, message)."""
+    store.start_run(
+        run_id,
+        selection=selection,
+        job=None,
+        trigger="timer",
+        pid=1,
+        plan=[],
+        assets=[(key, step) for key, step, _, _ in assets],
+        started_at=time.time() + 3600,
+    )
+    for key, _, status, asset_message in assets:
+        store.set_asset_status(run_id, key, status, asset_message)
+    store.finish_run(run_id, "failed", message)
+
+
+def forget_run(store: RunStore, run_id: str) -> None:
+    """Remove a run a test wrote into the shared lake's store, so others never see it."""
+    db = store._db
+    for table in ("run_assets", "step_events", "logs", "check_results", "materializations"):
+        db.execute(f"delete from {table} where run_id = ?", (run_id,))
+    db.execute("delete from runs where id = ?", (run_id,))
+
+
+def airbyte_config(folder: Path, url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A config with one Airbyte connection (`historian`, asset `airbyte_historian`) on the
+    server at `url`; its secret comes from an environment variable, as in real use."""
+    from airbyte_server import CLIENT_ID, CLIENT_SECRET
+
+    monkeypatch.setenv("TEST_AIRBYTE_CLIENT_SECRET", CLIENT_SECRET)
+    path = folder / "config.toml"
+    path.write_text(
+        f"""
+[airbyte]
+url = "{url}"
+client_id = "{CLIENT_ID}"
+client_secret_env = "TEST_AIRBYTE_CLIENT_SECRET"
+poll_interval = 0.05
+[[airbyte.connections]]
+name = "historian"
+asset = "airbyte_historian"
+""",
+        encoding="utf-8",
+    )
+    return path
 
 
 def normalize_store(store_path: Path) -> None:
@@ -142,7 +208,7 @@ def anyio_backend() -> str:
 
 @pytest.fixture(scope="session")
 def base_lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
-    return build_lake(tmp_path_factory.mktemp("lake"))
+    return build_lake(tmp_path_factory.mktemp("tui-lake"))
 
 
 @pytest.fixture
@@ -164,20 +230,10 @@ def empty_lake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Lake:
 
 
 @pytest.fixture(scope="session")
-def snapshot_lake(base_lake: Lake) -> Lake:
-    """A copy of the lake at a fixed path, materialized there, with a normalized store."""
-    if SNAPSHOT_ROOT.exists():
-        shutil.rmtree(SNAPSHOT_ROOT)
-    lake = build_lake(SNAPSHOT_ROOT)
-    # A second run, so the History tab has a line to draw.
-    done = subprocess.run(
-        [sys.executable, "-m", "lakehouse_tui", "--materialize", "+stg_bioreactor"],
-        env=child_env(lake),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
+def snapshot_lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
+    """A lake of its own, materialized twice, with a normalized store."""
+    lake = build_lake(tmp_path_factory.mktemp("tui-snapshot-lake"))
+    materialize(lake, "+stg_bioreactor")  # a second run: the History tab has a line to draw
     normalize_store(lake.store_path)
     return lake
 
@@ -187,6 +243,7 @@ def snap_env(snapshot_lake: Lake, monkeypatch: pytest.MonkeyPatch) -> Lake:
     monkeypatch.delenv("LAKEHOUSE_TUI_CONFIG", raising=False)
     for key, value in snapshot_lake.env.items():
         monkeypatch.setenv(key, value)
+    monkeypatch.setenv("HOME", str(snapshot_lake.root))  # paths on screen: ~/data/...
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
     return snapshot_lake
@@ -201,10 +258,3 @@ async def settle(pilot: Pilot[object], *, rounds: int = 20) -> None:
         if not busy and getattr(pilot.app, "workspace", True) is not None:
             await pilot.pause()
             return
-
-
-def test_normalize_store_is_stable(snapshot_lake: Lake) -> None:
-    db = sqlite3.connect(snapshot_lake.store_path)
-    assert [r[0] for r in db.execute("select id from runs order by id")] == ["run-0001", "run-0002"]
-    durations = {r[0] for r in db.execute("select distinct duration from materializations")}
-    assert durations == {0.5, 1.0}
