@@ -12,8 +12,8 @@ from engine_fixtures import make_lake
 from lakehouse_tui import config as config_module
 from lakehouse_tui.tui.app import create_app
 from lakehouse_tui.tui.widgets.asset_tree import AssetTree
-from test_tui_support import anyio_backend, settle  # noqa: F401
 from test_write_audit_publish import bad_batch
+from tui_fixtures import anyio_backend, settle  # noqa: F401
 
 pytestmark = [pytest.mark.slow, pytest.mark.anyio]
 
