@@ -55,12 +55,6 @@ async def until(pilot: Pilot[object], condition: object, what: str) -> None:
         await pilot.pause(0.02)
 
 
-def blocked_on_a_lock(pid: int) -> bool:
-    """The kernel lists a process waiting for a flock in /proc/locks with `->`."""
-    with open("/proc/locks", encoding="ascii") as locks:
-        return any(line.split()[1] == "->" and str(pid) in line.split() for line in locks)
-
-
 def panel_text(panel: RunPanel) -> str:
     log = panel.query_one("#run-log", RichLog)
     return "\n".join(line.text for line in log.lines)
@@ -258,7 +252,12 @@ async def test_a_queued_run_can_be_cancelled_while_it_waits(lake: Lake) -> None:
             child = app.child
             assert child is not None and child.process is not None  # waiting on the lock
             pid = child.process.pid
-            await until(pilot, lambda: blocked_on_a_lock(pid), "the runner to wait on the lock")
+            # The runner polls the lock (bounded by max_wait) and says what it waits for.
+            await until(
+                pilot,
+                lambda: any("waiting for run" in line for line in child.stderr_lines),
+                f"the runner (pid {pid}) to wait on the lock",
+            )
             await pilot.press("c")
             await until(pilot, lambda: app.child is None, "the queued runner to exit")
             await settle(pilot)

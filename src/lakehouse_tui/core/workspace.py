@@ -78,29 +78,7 @@ class Workspace:
         return select(selection, self.graph, self.stale_keys), selection
 
     def plan(self, keys: set[str], description: str) -> Plan:
-        return build_plan(self.graph, keys | self.views_to_refresh(keys), description)
-
-    def views_to_refresh(self, keys: set[str]) -> set[str]:
-        """The raw asset and the views over it that a run of `keys` must refresh too.
-
-        A view over the raw files names exactly the files validated when it was created
-        (core.raw: dbt reads what was validated). When the files changed since, a model built
-        from the view must not read the old list (a deleted file is an error, a new one would
-        be missed): the run validates the raw files again and re-creates the view, which costs
-        milliseconds and holds no data of its own.
-        """
-        raw_key = self.graph.raw.key
-        views = [
-            k for k in self.graph.children(raw_key) if self.graph.assets[k].materialized == "view"
-        ]
-        readers = [v for v in views if v not in keys and keys & self.graph.downstream(v)]
-        if not readers:
-            return set()
-        staleness = self.staleness()
-        refresh = {v for v in readers if staleness[v].stale}
-        if refresh and raw_key not in keys and staleness[raw_key].stale:
-            refresh.add(raw_key)
-        return refresh
+        return build_plan(self.graph, keys, description)
 
     def dbt_manifest(self) -> Any:
         """dbt's Manifest object for dbtRunner: the one parsed now, or loaded from disk."""
