@@ -97,8 +97,8 @@ def _plan(kind: str, job: TimerJob) -> Plan:
         raise UsageError(f"[schedule] cron: {err}") from None
 
 
-def _print_plan(planned: Plan, command: str = "schedule") -> None:
-    print(f"# {planned.scheduler}: `lakehouse-tui {command} install` writes these files")
+def _print_plan(planned: Plan, verb: str = "schedule") -> None:
+    print(f"# {planned.scheduler}: `lakehouse-tui {verb} install` writes these files")
     for path, content in planned.files.items():
         print(f"--- {path}")
         print(content.decode(), end="" if content.endswith(b"\n") else "\n")

@@ -95,7 +95,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
 def _status(kind: str, planned: Plan, job: SensorJob, config: Config) -> int:
     from lakehouse_tui.commands.schedule import last_timer_run_summary
-    from lakehouse_tui.schedule import sensor_launchd, sensor_systemd
+    from lakehouse_tui.schedule import launchd, sensor_launchd, sensor_systemd
 
     path = next(iter(planned.files))
     if kind == "systemd":
@@ -104,7 +104,7 @@ def _status(kind: str, planned: Plan, job: SensorJob, config: Config) -> int:
     else:
         installed = path.exists()
         up_to_date = installed and path.read_bytes() == planned.files[path]
-        loaded = sensor_launchd.is_loaded()
+        loaded = launchd.is_loaded(sensor_launchd.LABEL)
         enabled = f"{'yes' if loaded else 'no'} ({'loaded' if loaded else 'not loaded'})"
         where = f"launchd agent {sensor_launchd.LABEL} at {path}"
     hint = "run `lakehouse-tui sensor install`"

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lakehouse_tui.errors import UsageError
-from lakehouse_tui.schedule.job import Plan, run_tool, write_file
-from lakehouse_tui.schedule.systemd import quote_exec_arg, unit_dir
+from lakehouse_tui.schedule import systemd
+from lakehouse_tui.schedule.job import Plan
 
 NAME = "lakehouse-tui-sensor"
 SERVICE = f"{NAME}.service"
@@ -41,20 +41,8 @@ def _path_setting(path: Path) -> str:
 
 
 def render_service(job: SensorJob) -> str:
-    command = " ".join(quote_exec_arg(arg) for arg in job.argv)
-    return (
-        "# Written by `lakehouse-tui sensor install`; re-run it instead of editing.\n"
-        "[Unit]\n"
-        f"Description=lakehouse-tui sensor run of {job.selection}\n"
-        "\n"
-        "[Service]\n"
-        "Type=oneshot\n"
-        "TimeoutStartSec=6h\n"
-        "EnvironmentFile=-%E/lakehouse-tui/secrets.env\n"
-        f"ExecStart={command}\n"
-        "StandardOutput=journal\n"
-        "StandardError=journal\n"
-    )
+    description = f"lakehouse-tui sensor run of {job.selection}".replace("%", "%%")
+    return systemd.service_text(job.argv, description, "sensor")
 
 
 def render_path(job: SensorJob) -> str:
@@ -74,60 +62,20 @@ def render_path(job: SensorJob) -> str:
 
 
 def plan(job: SensorJob) -> Plan:
-    directory = unit_dir()
-    return Plan(
-        scheduler="systemd",
-        files={
-            directory / SERVICE: render_service(job).encode(),
-            directory / PATH_UNIT: render_path(job).encode(),
-        },
-        commands=(
-            ("systemctl", "--user", "daemon-reload"),
-            ("systemctl", "--user", "enable", "--now", PATH_UNIT),
-        ),
-    )
+    return systemd.unit_plan({SERVICE: render_service(job), PATH_UNIT: render_path(job)}, PATH_UNIT)
 
 
 def install(planned: Plan) -> list[str]:
     """Write the units and enable the path unit; re-running updates them in place."""
-    existed = (unit_dir() / PATH_UNIT).exists()
-    changed = [path for path, content in planned.files.items() if write_file(path, content)]
-    for command in planned.commands:
-        run_tool(list(command))
-    if existed and changed:
-        run_tool(["systemctl", "--user", "restart", PATH_UNIT])  # watch the new dir
-    if not changed:
-        return [f"{PATH_UNIT} already up to date in {unit_dir()}"]
-    return [f"wrote {path}" for path in changed]
+    return systemd.install(planned, PATH_UNIT)
 
 
 def remove(dry_run: bool = False) -> list[str]:
-    directory = unit_dir()
-    paths = [
-        directory / PATH_UNIT,
-        directory / SERVICE,
-        directory / "paths.target.wants" / PATH_UNIT,
-    ]
-    present = [path for path in paths if path.exists() or path.is_symlink()]
-    if dry_run:
-        return [f"would run: systemctl --user disable --now {PATH_UNIT}"] + [
-            f"would delete {path}" for path in present
-        ]
-    if not present:
-        return [f"no {NAME} sensor installed in {directory}"]
-    run_tool(["systemctl", "--user", "disable", "--now", PATH_UNIT], check=False)
-    for path in present:
-        path.unlink()
-    run_tool(["systemctl", "--user", "daemon-reload"])
-    return [f"deleted {path}" for path in present]
+    return systemd.remove(dry_run, PATH_UNIT, SERVICE, "paths.target.wants", "sensor")
 
 
 def state(planned: Plan) -> tuple[bool, bool, str]:
-    """installed, up to date, and `enabled (active)` as systemctl reports it."""
-    installed = all(path.exists() for path in planned.files)
-    up_to_date = installed and all(path.read_bytes() == c for path, c in planned.files.items())
-    enabled = run_tool(["systemctl", "--user", "is-enabled", PATH_UNIT], check=False)
-    active = run_tool(["systemctl", "--user", "is-active", PATH_UNIT], check=False)
-    words = enabled.stdout.strip() or "unknown", active.stdout.strip() or "unknown"
-    on = "yes" if words[0] == "enabled" else "no"
-    return installed, up_to_date, f"{on} ({words[0]}, {words[1]})"
+    """installed, up to date, and `yes (enabled, active)` as systemctl reports it."""
+    found = systemd.state(planned, PATH_UNIT)
+    on = "yes" if found.enabled == "enabled" else "no"
+    return found.installed, found.up_to_date, f"{on} ({found.enabled}, {found.active})"
