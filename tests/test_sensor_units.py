@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import plistlib
-import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ from lakehouse_tui import cli
 from lakehouse_tui.schedule import sensor_launchd, sensor_systemd, systemd
 from lakehouse_tui.schedule.sensor_systemd import SensorJob
 from test_schedule_command import install_fake_tools
+from test_schedule_timer_run import exec_start
 
 SENSOR_TAIL = ["--skip-unchanged", "--wait", "--trigger", "sensor", "--settle"]
 
@@ -94,11 +94,6 @@ def test_launchd_plist_round_trips(tmp_path: Path) -> None:
         "RunAtLoad": False,
         "EnvironmentVariables": {"LAKEHOUSE_TUI_RUN_TIMEOUT": "21600"},
     }
-
-
-def exec_start(service: Path) -> list[str]:
-    line = next(x for x in service.read_text().splitlines() if x.startswith("ExecStart="))
-    return [word.replace("%%", "%") for word in shlex.split(line.removeprefix("ExecStart="))]
 
 
 def test_install_status_show_remove_systemd(
