@@ -40,19 +40,30 @@ def settle_raw_dir(
     """Wait for the raw dir to settle ([sensor] settle / settle_timeout), saying what it
     waited for when that took noticeably long or a file never completed."""
     raw_dir = workspace.config.lake.raw_dir
+
+    def waiting(names: tuple[str, ...]) -> None:
+        say(
+            f"sensor: waiting for {_names(names)} to be complete (no parquet footer yet; "
+            f"giving up after [sensor] settle_timeout = {sensor.settle_timeout})"
+        )
+
     settled = settle(
         raw_dir,
         quiet=sensor.seconds("settle"),
         timeout=sensor.seconds("settle_timeout"),
         stop=stop,
+        on_incomplete=waiting,
     )
     if settled.incomplete:
-        names = ", ".join(settled.incomplete[:3]) + (", ..." if len(settled.incomplete) > 3 else "")
         say(
-            f"sensor: {names} in {raw_dir} still incomplete (no parquet footer) after "
-            f"[sensor] settle_timeout = {sensor.settle_timeout}; running anyway"
+            f"sensor: {_names(settled.incomplete)} in {raw_dir} still incomplete (no parquet "
+            f"footer) after [sensor] settle_timeout = {sensor.settle_timeout}; running anyway"
         )
     return settled
+
+
+def _names(names: tuple[str, ...]) -> str:
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
 def settle_and_run(

@@ -102,12 +102,14 @@ def settle(
     timeout: float,
     poll: float | None = None,
     stop: threading.Event | None = None,
+    on_incomplete: Callable[[tuple[str, ...]], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
     wall: Callable[[], float] = time.time,
 ) -> Settled:
     """Return once `raw_dir` has been unchanged for `quiet` seconds and all its parquet files
     are complete, or after `timeout` seconds (then `incomplete` names the files), or when
-    `stop` is set (`stopped`)."""
+    `stop` is set (`stopped`). `on_incomplete` hears, once, which files it waits for when
+    the dir is quiet but not all files are complete."""
     poll = poll if poll is not None else min(max(quiet / 4, 0.05), 0.5)
     stop = stop or threading.Event()
     tracker = _Tracker(raw_dir)
@@ -116,12 +118,16 @@ def settle(
     # Quiet since the newest change we can see (mtimes are wall-clock times).
     newest = max((mtime for _, mtime in files.values()), default=0) / 1e9
     quiet_since = start - max(0.0, wall() - newest)
+    told = False
     while True:
         now = clock()
         if now - quiet_since >= quiet:
             incomplete = tracker.incomplete(files)
             if not incomplete or now - start >= timeout:
                 return Settled(files, now - start, incomplete)
+            if on_incomplete is not None and not told:
+                on_incomplete(incomplete)
+                told = True
             wait = poll
         else:
             wait = min(poll, quiet - (now - quiet_since))
