@@ -1,0 +1,70 @@
+"""`lakehouse-tui watch` in a real child process: a burst of new batches is one (or a few)
+sensor-triggered runs that put them in curated.dim_batch, `sensor status` shows that run and
+what it ran, and SIGTERM stops the watcher cleanly."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from child_output import Lines
+from engine_fixtures import extra_batch, make_lake, wait_for
+
+SENSOR = '[sensor]\nsettle = "0.3s"\npoll_interval = "0.1s"\n'
+
+
+def batches(lake: Any) -> set[str]:
+    """The batch ids in curated.dim_batch, or none while a run holds the warehouse."""
+    import duckdb
+
+    try:
+        return {row[0] for row in lake.query("select batch_id from curated.dim_batch")}
+    except duckdb.Error:
+        return set()
+
+
+def test_watch_materializes_new_batches_and_stops_on_sigterm(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake = make_lake(monkeypatch, tmp_path / "lake", SENSOR)
+    lake.demo()
+    assert lake.cli("--materialize", "*").code == 0
+    child = lake.spawn("watch")
+    err = Lines(child.stderr)
+    try:
+        line = err.wait_for_line("watch: watching", 120)
+        assert line.startswith(f"watch: watching {lake.raw_dir} every 0.1s for new parquet files")
+        assert not [r for r in lake.runs() if r["trigger"] == "sensor"]  # nothing was new
+
+        new = {f"NEW-{i:02d}" for i in range(10)}
+        for batch in sorted(new):  # a burst, as a copy of many batches would be
+            extra_batch(lake.raw_dir / f"batch_{batch}.parquet", batch)
+        wait_for(lambda: new <= batches(lake), 180, "the new batches in curated.dim_batch")
+        line = err.wait_for_line("watch: trigger 1: run ", 60)
+        assert line.endswith("succeeded (exit 0)"), line
+        runs = [r for r in lake.runs() if r["trigger"] == "sensor"]
+        assert 1 <= len(runs) <= 3, [dict(r) for r in runs]  # one or a few, not ten
+        assert {r["status"] for r in runs} == {"succeeded"}
+        assert runs[0]["selection"] == "raw_bioreactor_data+"
+
+        child.send_signal(signal.SIGTERM)
+        assert child.wait(timeout=60) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    text = err.text()
+    assert "Traceback" not in text
+    assert "waiting for it to settle" in text
+    assert text.splitlines()[-1].startswith("watch: stopped after ")
+
+    status = lake.cli("sensor", "status")
+    assert status.code == 0, status.err
+    out = status.out.splitlines()
+    last = next(x for x in out if x.startswith("last sensor run: "))
+    assert last.startswith(f"last sensor run: run {runs[-1]['id']} succeeded, started 20")
+    ran = next(x for x in out if x.startswith("  it ran: "))
+    assert "raw_bioreactor_data (materialized)" in ran and "dim_batch (materialized)" in ran
