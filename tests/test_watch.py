@@ -67,3 +67,26 @@ def test_watch_materializes_new_batches_and_stops_on_sigterm(
     assert last.startswith(f"last sensor run: run {runs[-1]['id']} succeeded, started 20")
     ran = next(x for x in out if x.startswith("  it ran: "))
     assert "raw_bioreactor_data (materialized)" in ran and "dim_batch (materialized)" in ran
+
+
+def test_watch_runs_what_is_stale_at_start_and_sigterm_cancels_that_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake = make_lake(monkeypatch, tmp_path / "lake", SENSOR)
+    lake.demo()  # never materialized: stale before the watcher starts
+    child = lake.spawn("watch")
+    err = Lines(child.stderr)
+    try:
+        err.wait_for_line("watch: trigger 1: materializing 'raw_bioreactor_data+'", 180)
+        err.wait_for_line("materializing raw_bioreactor_data+", 60)  # the run has started
+        child.send_signal(signal.SIGTERM)
+        assert child.wait(timeout=120) == 130
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    text = err.text()
+    assert "Traceback" not in text
+    run = lake.last_run()
+    assert (run["trigger"], run["status"]) == ("sensor", "cancelled"), text
+    assert text.splitlines()[-1].startswith(f"watch: trigger 1: run {run['id']} cancelled"), text
