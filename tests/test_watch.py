@@ -4,14 +4,17 @@ what it ran, and SIGTERM stops the watcher cleanly."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from child_output import Lines
-from engine_fixtures import extra_batch, make_lake
+from engine_fixtures import Lake, extra_batch, make_lake
 
 SENSOR = '[sensor]\nsettle = "0.3s"\npoll_interval = "0.1s"\n'
 
@@ -20,15 +23,25 @@ def batches(lake: Any) -> set[str]:
     return {row[0] for row in lake.query("select batch_id from curated.dim_batch")}
 
 
+@contextlib.contextmanager
+def watching(lake: Lake) -> Iterator[tuple[subprocess.Popen[str], Lines]]:
+    """`lakehouse-tui watch` in a child process with its stderr read as it is written."""
+    child = lake.spawn("watch")
+    try:
+        yield child, Lines(child.stderr)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
 def test_watch_materializes_new_batches_and_stops_on_sigterm(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lake = make_lake(monkeypatch, tmp_path / "lake", SENSOR)
     lake.demo()
     assert lake.cli("--materialize", "*").code == 0
-    child = lake.spawn("watch")
-    err = Lines(child.stderr)
-    try:
+    with watching(lake) as (child, err):
         line = err.wait_for_line("watch: watching", 120)
         assert line.startswith(f"watch: watching {lake.raw_dir} every 0.1s for new parquet files")
         assert not [r for r in lake.runs() if r["trigger"] == "sensor"]  # nothing was new
@@ -51,10 +64,6 @@ def test_watch_materializes_new_batches_and_stops_on_sigterm(
 
         child.send_signal(signal.SIGTERM)
         assert child.wait(timeout=60) == 0
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
     text = err.text()
     assert "Traceback" not in text
     assert "waiting for it to settle" in text
@@ -74,17 +83,11 @@ def test_watch_runs_what_is_stale_at_start_and_sigterm_cancels_that_run(
 ) -> None:
     lake = make_lake(monkeypatch, tmp_path / "lake", SENSOR)
     lake.demo()  # never materialized: stale before the watcher starts
-    child = lake.spawn("watch")
-    err = Lines(child.stderr)
-    try:
+    with watching(lake) as (child, err):
         err.wait_for_line("watch: trigger 1: materializing 'raw_bioreactor_data+'", 180)
         err.wait_for_line("materializing raw_bioreactor_data+", 60)  # the run has started
         child.send_signal(signal.SIGTERM)
         assert child.wait(timeout=120) == 130
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
     text = err.text()
     assert "Traceback" not in text
     run = lake.last_run()
