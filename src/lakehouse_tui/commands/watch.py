@@ -64,6 +64,7 @@ def _stop_on_signals(stop: threading.Event) -> None:
 def _loop(workspace: Any, config: Config, stop: threading.Event) -> int:
     from lakehouse_tui.core import cancel
     from lakehouse_tui.core.file_settle import parquet_only, snapshot
+    from lakehouse_tui.errors import LockedError
     from lakehouse_tui.headless_run import RunOptions, run_selection
     from lakehouse_tui.sensor_run import settle_raw_dir
 
@@ -85,7 +86,7 @@ def _loop(workspace: Any, config: Config, stop: threading.Event) -> int:
     seen = parquet_only(snapshot(raw_dir))
     triggers = 0
     # A change while watch was not running is a change too: the first round runs at once.
-    pending = bool(workspace.stale_keys() & _selected(workspace, sensor.selection))
+    pending = bool(seen) and bool(workspace.stale_keys() & _selected(workspace, sensor.selection))
     while not stop.is_set():
         if not pending:
             if stop.wait(poll):
@@ -106,6 +107,9 @@ def _loop(workspace: Any, config: Config, stop: threading.Event) -> int:
             code = run_selection(workspace, options, time.perf_counter())
         except KeyboardInterrupt:
             code = 130
+        except LockedError as err:  # gave up waiting behind another run: keep watching
+            _say(f"trigger {triggers}: {err}")
+            code = 3
         finally:
             _stop_on_signals(stop)
         last = workspace.store.last_run(trigger="sensor")
