@@ -692,6 +692,7 @@ def test_status_before_any_run(lake: Lake) -> None:
         "materialized",
         "rows",
         "checks",
+        "freshness",
         "stale",
     ]
     assert len(text.out.splitlines()) == 7

@@ -21,6 +21,13 @@ HEADLESS_MODULES = (
     "lakehouse_tui.headless",
     "lakehouse_tui.commands.status",
     "lakehouse_tui.core.asset_status",
+    "lakehouse_tui.commands.sensor",
+    "lakehouse_tui.commands.watch",
+    "lakehouse_tui.sensor_run",
+    "lakehouse_tui.core.freshness",
+    "lakehouse_tui.core.file_settle",
+    "lakehouse_tui.schedule.sensor_systemd",
+    "lakehouse_tui.schedule.sensor_launchd",
 )
 
 

@@ -57,7 +57,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--trigger",
-        choices=("cli", "timer", "tui"),
+        choices=("cli", "timer", "tui", "sensor"),
         default="cli",
         help="what started the run, as recorded in the run history (default: cli)",
     )
@@ -66,6 +66,13 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="queue behind a running run instead of exiting 3, saying every 30 s what it waits "
         "for; gives up (exit 3, recorded as a failed run) after [schedule] max_wait (default 2h)",
+    )
+    group.add_argument(
+        "--settle",
+        action="store_true",
+        help="first wait until the raw dir has been quiet for [sensor] settle and every parquet "
+        "file in it is complete (what the OS sensor runs); runs again when files landed "
+        "during the run",
     )
     group.add_argument(
         "--max-wait",
@@ -146,7 +153,7 @@ def _finish_subcommands(commands: argparse._SubParsersAction[argparse.ArgumentPa
                 _finish_subcommands(action)
 
 
-RUN_FLAGS = ("dry_run", "json", "skip_unchanged", "wait", "max_wait")
+RUN_FLAGS = ("dry_run", "json", "skip_unchanged", "wait", "max_wait", "settle")
 
 
 def _check_run_flags(args: argparse.Namespace) -> None:

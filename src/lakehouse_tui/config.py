@@ -33,6 +33,7 @@ from lakehouse_tui.config_checks import (
     string,
     timezone_name,
 )
+from lakehouse_tui.config_sensor import FreshnessPolicy, SensorSettings, freshness_policies
 from lakehouse_tui.errors import ConfigError
 
 
@@ -100,6 +101,14 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "connections": Key([], lambda v: None, "[[airbyte.connections]] entries"),
     },
     "keymap": {},  # binding id -> key, checked against lakehouse_tui.keymap
+    # -- sensors and freshness (issue 16) --
+    "sensor": {
+        "selection": Key("raw_bioreactor_data+", nonempty_string(), "what new files run"),
+        "settle": Key("2s", duration(), "quiet time of the raw dir before a run"),
+        "settle_timeout": Key("10m", duration(), "run anyway after waiting this long"),
+        "poll_interval": Key("1s", duration(), "how often `watch` looks at the raw dir"),
+    },
+    "freshness": {},  # asset, group asset or job -> max age, checked in _freshness
 }
 
 CONNECTION_KEYS: dict[str, Key] = {
@@ -189,6 +198,8 @@ class Config:
     schedule: ScheduleSettings
     airbyte: AirbyteSettings
     keymap: Mapping[str, str] = field(default_factory=dict)
+    sensor: SensorSettings = field(default_factory=SensorSettings)
+    freshness: tuple[FreshnessPolicy, ...] = ()
     state_dir: Path = field(default_factory=paths.state_dir)
     cache_dir: Path = field(default_factory=paths.cache_dir)
 
@@ -295,6 +306,18 @@ def _keymap(raw: Mapping[str, Any], path: Path | None, locator: _Locator | None)
     return flat
 
 
+def _freshness(
+    raw: Mapping[str, Any], path: Path | None, locator: _Locator | None
+) -> tuple[FreshnessPolicy, ...]:
+    def where_of(name: str) -> str:
+        line = locator.line_of("freshness", name) if locator else None
+        return f"{path or 'config'}{f':{line}' if line else ''}"
+
+    return freshness_policies(
+        raw, where_of, lambda name, msg: _fail(path, locator, "freshness", name, msg)
+    )
+
+
 def _resolve_path(value: str, base: Path | None) -> Path:
     path = Path(os.path.expandvars(value)).expanduser()
     if not path.is_absolute() and base is not None:
@@ -342,6 +365,8 @@ def from_mapping(raw: Mapping[str, Any], path: Path | None = None, text: str = "
         schedule=ScheduleSettings(**values("schedule")),
         airbyte=AirbyteSettings(**airbyte),
         keymap=dict(keymap_raw),
+        sensor=SensorSettings(**values("sensor")),
+        freshness=_freshness(raw.get("freshness", {}), path, locator),
     )
 
 

@@ -97,19 +97,20 @@ def timezone_name() -> Check:
 
 
 _DURATION = re.compile(
-    r"^\s*(?:(?P<h>\d+(?:\.\d+)?)\s*h)?\s*(?:(?P<m>\d+(?:\.\d+)?)\s*m(?:in)?)?"
+    r"^\s*(?:(?P<d>\d+(?:\.\d+)?)\s*d)?\s*(?:(?P<h>\d+(?:\.\d+)?)\s*h)?\s*(?:(?P<m>\d+(?:\.\d+)?)\s*m(?:in)?)?"
     r"\s*(?:(?P<s>\d+(?:\.\d+)?)\s*s)?\s*$"
 )
-DURATION_FORM = 'a duration like "2h", "90m", "1h30m" or "45s"'
+DURATION_FORM = 'a duration like "2h", "90m", "1h30m", "45s" or "1d"'
 
 
 def parse_duration(text: str) -> float | None:
-    """Seconds in "2h", "90m", "1h30m", "45s" (h, m or min, s); None when not of that form."""
+    """Seconds in "2h", "90m", "1h30m", "45s", "1d" (d, h, m or min, s); None when not of
+    that form."""
     match = _DURATION.match(text)
     if match is None or not any(match.groupdict().values()):
         return None
-    hours, minutes, seconds = (float(match.group(unit) or 0) for unit in "hms")
-    return hours * 3600 + minutes * 60 + seconds
+    days, hours, minutes, seconds = (float(match.group(unit) or 0) for unit in "dhms")
+    return days * 86400 + hours * 3600 + minutes * 60 + seconds
 
 
 def duration() -> Check:

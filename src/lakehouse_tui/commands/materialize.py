@@ -82,6 +82,10 @@ def run(args: argparse.Namespace, config: Config) -> int:
             max_wait=config.schedule.max_wait_seconds if args.max_wait is None else args.max_wait,
             max_wait_source="--max-wait" if args.max_wait is not None else "[schedule] max_wait",
         )
+        if args.settle:  # the OS sensor's service: wait for the raw files, then run
+            from lakehouse_tui.sensor_run import settle_and_run
+
+            return settle_and_run(workspace, options, config.sensor)
         # The same path as the warm executor's: lock, staleness, plan, executor.
         return run_selection(workspace, options, started)
     finally:

@@ -97,8 +97,8 @@ def _plan(kind: str, job: TimerJob) -> Plan:
         raise UsageError(f"[schedule] cron: {err}") from None
 
 
-def _print_plan(planned: Plan) -> None:
-    print(f"# {planned.scheduler}: `lakehouse-tui schedule install` writes these files")
+def _print_plan(planned: Plan, verb: str = "schedule") -> None:
+    print(f"# {planned.scheduler}: `lakehouse-tui {verb} install` writes these files")
     for path, content in planned.files.items():
         print(f"--- {path}")
         print(content.decode(), end="" if content.endswith(b"\n") else "\n")
@@ -209,15 +209,15 @@ def _when(value: object) -> str:
     return str(value)
 
 
-def last_timer_run_summary(config: Config) -> str | None:
-    """The last run the timer started, from the run store, or None when there is none."""
+def last_timer_run_summary(config: Config, trigger: str = "timer") -> str | None:
+    """The last run the timer (or `trigger`) started, from the run store, or None."""
     try:
         from lakehouse_tui.core.store import RunStore  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return None
     if not config.store_path.exists():
         return None  # don't create an empty store just to look at it
-    last = RunStore(config.store_path).last_run(trigger="timer")
+    last = RunStore(config.store_path).last_run(trigger=trigger)
     if last is None:
         return None
     ended = _when(last.ended_at) if last.ended_at else "still running"

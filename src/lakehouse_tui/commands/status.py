@@ -1,4 +1,8 @@
-"""`lakehouse-tui status [--json]`: every asset with its status, freshness and checks."""
+"""`lakehouse-tui status [--json] [--check]`: every asset with its status, freshness and checks.
+
+`--check` is for cron, monitoring and CI: exit 0 when every asset with a `[freshness]` policy
+is fresh and nothing failed, else exit 1 with one line per overdue or failing asset.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lakehouse_tui.config import Config
+    from lakehouse_tui.core.asset_status import AssetStatus
+    from lakehouse_tui.core.freshness import Freshness
 
 
 def register(commands: Any) -> None:
@@ -19,33 +25,50 @@ def register(commands: Any) -> None:
         "its checks and whether (and why) it is stale. Reads the run store; runs nothing.",
     )
     parser.add_argument("--json", action="store_true", dest="status_json", help="print JSON")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        dest="status_check",
+        help="exit 1 with one line per overdue ([freshness]) or failing asset, 0 when none",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
     from lakehouse_tui.core.asset_status import asset_statuses
+    from lakehouse_tui.core.freshness import evaluate
     from lakehouse_tui.core.workspace import Workspace
     from lakehouse_tui.formatting import age
 
+    now = time.time()
     workspace = Workspace.open(config)
     try:
         statuses = asset_statuses(workspace)
+        fresh = evaluate(
+            workspace.graph,
+            config.freshness,
+            {s.key: s.materialized_at for s in statuses},
+            config.lake.raw_dir,
+            now,
+        )
     finally:
         workspace.close()
+    if args.status_check:
+        return _check(statuses, fresh, args.status_json)
     if args.status_json:
-        print(json.dumps([s.to_dict() for s in statuses], indent=2, default=str))
+        entries = [{**s.to_dict(), "freshness": fresh[s.key].to_dict()} for s in statuses]
+        print(json.dumps(entries, indent=2, default=str))
         return 0
-    now = time.time()
     width = max(len(s.key) for s in statuses)
     header = f"{'asset':<{width}}  {'status':<13} {'materialized':<13} {'rows':>12}  "
-    print(header + f"{'checks':<14} stale")
+    print(header + f"{'checks':<14} {'freshness':<16} stale")
     for s in statuses:
         when = f"{age(now - s.materialized_at)} ago" if s.materialized_at else "never"
         rows = f"{s.rows:,}" if isinstance(s.rows, int) else "-"
         checks = s.checks_summary or "-"
         print(
             f"{s.key:<{width}}  {s.status:<13} {when:<13} {rows:>12}  {checks:<14} "
-            f"{s.stale_reason if s.stale else 'no'}"
+            f"{fresh[s.key].describe():<16} {s.stale_reason if s.stale else 'no'}"
         )
     for s in statuses:
         if s.kind == "postgres":
@@ -54,6 +77,40 @@ def run(args: argparse.Namespace, config: Config) -> int:
         for problem in s.check_problems:
             print_check_problem(s.key, problem)
     return 0
+
+
+FAILED = {
+    "failed": "its last materialization failed",
+    "check_failed": "a check failed",
+}
+
+
+def _check(statuses: list[AssetStatus], fresh: dict[str, Freshness], as_json: bool) -> int:
+    problems: list[dict[str, str]] = []
+    for s in statuses:
+        if s.status in FAILED:
+            failing = ", ".join(str(p["check"]) for p in s.check_problems if p["status"] != "warn")
+            why = FAILED[s.status] + (f" ({failing})" if failing else "")
+            problems.append(
+                {"asset": s.key, "problem": "failed", "line": f"failed: {s.key}: {why}"}
+            )
+        if fresh[s.key].state == "overdue":
+            line = fresh[s.key].problem()
+            problems.append({"asset": s.key, "problem": "overdue", "line": line})
+    with_policy = sum(1 for f in fresh.values() if f.state != "no policy")
+    if as_json:
+        document = {
+            "ok": not problems,
+            "problems": problems,
+            "freshness": [f.to_dict() for f in fresh.values() if f.state != "no policy"],
+        }
+        print(json.dumps(document, indent=2))
+    elif problems:
+        for problem in problems:
+            print(problem["line"])
+    else:
+        print(f"ok: {with_policy} asset(s) with a [freshness] policy are fresh; nothing failed")
+    return 1 if problems else 0
 
 
 def print_check_problem(key: str, problem: dict[str, Any]) -> None:

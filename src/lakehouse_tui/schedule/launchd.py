@@ -26,8 +26,8 @@ LABEL = "io.github.lakehouse-tui.schedule"
 SYSTEM_TZ_ENV = "LAKEHOUSE_TUI_SYSTEM_TZ"  # hidden override of the Mac's zone, for tests
 
 
-def agent_path() -> Path:
-    return Path.home() / "Library" / "LaunchAgents" / f"{LABEL}.plist"
+def agent_path(label: str = LABEL) -> Path:
+    return Path.home() / "Library" / "LaunchAgents" / f"{label}.plist"
 
 
 def domain() -> str:
@@ -58,36 +58,36 @@ def plan(job: TimerJob) -> Plan:
     )
 
 
-def is_loaded() -> bool:
-    return run_tool(["launchctl", "print", f"{domain()}/{LABEL}"], check=False).returncode == 0
+def is_loaded(label: str = LABEL) -> bool:
+    return run_tool(["launchctl", "print", f"{domain()}/{label}"], check=False).returncode == 0
 
 
-def install(planned: Plan, log_dir: Path) -> list[str]:
+def install(planned: Plan, log_dir: Path, label: str = LABEL) -> list[str]:
     """Write the plist and (re)load it; launchd only rereads a plist on bootstrap."""
     log_dir.mkdir(parents=True, exist_ok=True)
     changed = [path for path, content in planned.files.items() if write_file(path, content)]
-    loaded = is_loaded()
+    loaded = is_loaded(label)
     if loaded and not changed:
-        return [f"{LABEL} already up to date in {agent_path().parent}"]
+        return [f"{label} already up to date in {agent_path(label).parent}"]
     if loaded:
-        run_tool(["launchctl", "bootout", f"{domain()}/{LABEL}"])
+        run_tool(["launchctl", "bootout", f"{domain()}/{label}"])
     for command in planned.commands:
         run_tool(list(command))
-    return [f"wrote {path}" for path in changed] or [f"loaded {agent_path()}"]
+    return [f"wrote {path}" for path in changed] or [f"loaded {agent_path(label)}"]
 
 
-def remove(dry_run: bool = False) -> list[str]:
-    path = agent_path()
+def remove(dry_run: bool = False, label: str = LABEL) -> list[str]:
+    path = agent_path(label)
     if dry_run:
-        lines = [f"would run: launchctl bootout {domain()}/{LABEL}"]
+        lines = [f"would run: launchctl bootout {domain()}/{label}"]
         return lines + ([f"would delete {path}"] if path.exists() else [])
-    loaded = is_loaded()
+    loaded = is_loaded(label)
     if loaded:
-        run_tool(["launchctl", "bootout", f"{domain()}/{LABEL}"])
+        run_tool(["launchctl", "bootout", f"{domain()}/{label}"])
     if path.exists():
         path.unlink()
         return [f"deleted {path}"]
-    return [f"unloaded {LABEL}"] if loaded else [f"no {LABEL} agent installed in {path.parent}"]
+    return [f"unloaded {label}"] if loaded else [f"no {label} agent installed in {path.parent}"]
 
 
 def is_enabled() -> bool:

@@ -34,11 +34,16 @@ def quote_exec_arg(arg: str) -> str:
 
 
 def render_service(job: TimerJob) -> str:
-    command = " ".join(quote_exec_arg(arg) for arg in job.argv)
+    return service_text(job.argv, f"lakehouse-tui scheduled run of {job.job}", "schedule")
+
+
+def service_text(argv: tuple[str, ...], description: str, command: str) -> str:
+    """The oneshot service the timer (or the sensor's path unit) starts."""
+    words = " ".join(quote_exec_arg(arg) for arg in argv)
     return (
-        "# Written by `lakehouse-tui schedule install`; re-run it instead of editing.\n"
+        f"# Written by `lakehouse-tui {command} install`; re-run it instead of editing.\n"
         "[Unit]\n"
-        f"Description=lakehouse-tui scheduled run of {job.job}\n"
+        f"Description={description}\n"
         "\n"
         "[Service]\n"
         "Type=oneshot\n"
@@ -46,7 +51,7 @@ def render_service(job: TimerJob) -> str:
         # Timer runs do not see the login shell's environment: secrets named in the config
         # (e.g. the PostgreSQL password variable) come from this optional, user-only file.
         "EnvironmentFile=-%E/lakehouse-tui/secrets.env\n"
-        f"ExecStart={command}\n"
+        f"ExecStart={words}\n"
         "StandardOutput=journal\n"
         "StandardError=journal\n"
     )
@@ -71,47 +76,55 @@ def render_timer(job: TimerJob) -> str:
 
 
 def plan(job: TimerJob) -> Plan:
+    return unit_plan({SERVICE: render_service(job), TIMER: render_timer(job)}, TIMER)
+
+
+def unit_plan(units: dict[str, str], enable: str) -> Plan:
+    """Write these units (name -> text) in the user unit dir, then enable `enable`."""
     directory = unit_dir()
     return Plan(
         scheduler="systemd",
-        files={
-            directory / SERVICE: render_service(job).encode(),
-            directory / TIMER: render_timer(job).encode(),
-        },
+        files={directory / name: text.encode() for name, text in units.items()},
         commands=(
             ("systemctl", "--user", "daemon-reload"),
-            ("systemctl", "--user", "enable", "--now", TIMER),
+            ("systemctl", "--user", "enable", "--now", enable),
         ),
     )
 
 
-def install(planned: Plan) -> list[str]:
-    """Write the units and enable the timer; re-running updates the units in place."""
-    existed = (unit_dir() / TIMER).exists()
+def install(planned: Plan, main: str = TIMER) -> list[str]:
+    """Write the units and enable the timer (or `main`); re-running updates them in place."""
+    existed = (unit_dir() / main).exists()
     changed = [path for path, content in planned.files.items() if write_file(path, content)]
     for command in planned.commands:
         run_tool(list(command))
     if existed and changed:
-        # A running timer keeps its old calendar until restarted.
-        run_tool(["systemctl", "--user", "restart", TIMER])
+        # A running timer keeps its old calendar (a path unit its old path) until restarted.
+        run_tool(["systemctl", "--user", "restart", main])
     if not changed:
-        return [f"{TIMER} already up to date in {unit_dir()}"]
+        return [f"{main} already up to date in {unit_dir()}"]
     return [f"wrote {path}" for path in changed]
 
 
-def remove(dry_run: bool = False) -> list[str]:
-    """Disable the timer and delete the units (and a stray enable symlink)."""
+def remove(
+    dry_run: bool = False,
+    main: str = TIMER,
+    service: str = SERVICE,
+    wants: str = "timers.target.wants",
+    what: str = "timer",
+) -> list[str]:
+    """Disable the timer (or `main`) and delete the units (and a stray enable symlink)."""
     directory = unit_dir()
-    paths = [directory / TIMER, directory / SERVICE, directory / "timers.target.wants" / TIMER]
+    paths = [directory / main, directory / service, directory / wants / main]
     present = [path for path in paths if path.exists() or path.is_symlink()]
     if dry_run:
-        return [f"would run: systemctl --user disable --now {TIMER}"] + [
+        return [f"would run: systemctl --user disable --now {main}"] + [
             f"would delete {path}" for path in present
         ]
     if not present:
-        return [f"no {NAME} timer installed in {directory}"]
+        return [f"no {NAME} {what} installed in {directory}"]
     # Not installed units make disable fail; the files are deleted below either way.
-    run_tool(["systemctl", "--user", "disable", "--now", TIMER], check=False)
+    run_tool(["systemctl", "--user", "disable", "--now", main], check=False)
     for path in present:
         path.unlink()
     run_tool(["systemctl", "--user", "daemon-reload"])
@@ -126,11 +139,11 @@ class TimerState:
     active: str  # systemctl is-active output, e.g. "active", "inactive"
 
 
-def state(planned: Plan) -> TimerState:
+def state(planned: Plan, main: str = TIMER) -> TimerState:
     installed = all(path.exists() for path in planned.files)
     up_to_date = installed and all(path.read_bytes() == c for path, c in planned.files.items())
-    enabled = run_tool(["systemctl", "--user", "is-enabled", TIMER], check=False)
-    active = run_tool(["systemctl", "--user", "is-active", TIMER], check=False)
+    enabled = run_tool(["systemctl", "--user", "is-enabled", main], check=False)
+    active = run_tool(["systemctl", "--user", "is-active", main], check=False)
     return TimerState(
         installed=installed,
         up_to_date=up_to_date,
