@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from lakehouse_tui import paths
+from lakehouse_tui.config_openlineage import OpenLineageSettings, openlineage_settings
 from lakehouse_tui.errors import ConfigError
 from lakehouse_tui.schedule.cron import CronError, parse_cron
 
@@ -160,6 +161,15 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "connections": Key([], lambda v: None, "[[airbyte.connections]] entries"),
     },
     "keymap": {},  # free-form: binding id -> key, checked by the TUI
+    # OpenLineage (integrations.openlineage): on when the section is present.
+    "openlineage": {
+        "transport": Key("http", one_of("http", "file", "console"), "where events go"),
+        "url": Key("", string(), "OpenLineage endpoint (Marquez): POST {url}/api/v1/lineage"),
+        "namespace": Key("lakehouse-tui", nonempty_string(), "OpenLineage job namespace"),
+        "api_key_env": Key("", lambda v: None if v == "" else env_var_name()(v), "env var"),
+        "timeout": Key(5.0, positive_number(), "seconds before one event is given up"),
+        "path": Key("", string(), 'JSON-lines file for transport = "file"'),
+    },
 }
 
 CONNECTION_KEYS: dict[str, Key] = {
@@ -244,6 +254,7 @@ class Config:
     schedule: ScheduleSettings
     airbyte: AirbyteSettings
     keymap: Mapping[str, str] = field(default_factory=dict)
+    openlineage: OpenLineageSettings = field(default_factory=OpenLineageSettings)
     state_dir: Path = field(default_factory=paths.state_dir)
     cache_dir: Path = field(default_factory=paths.cache_dir)
 
@@ -377,6 +388,12 @@ def from_mapping(raw: Mapping[str, Any], path: Path | None = None, text: str = "
         schedule=ScheduleSettings(**values("schedule")),
         airbyte=AirbyteSettings(**airbyte),
         keymap=dict(keymap_raw),
+        openlineage=openlineage_settings(
+            raw,
+            values("openlineage"),
+            lambda key, why: _fail(path, locator, "openlineage", key, why),
+            lambda value: _resolve_path(value, path),
+        ),
     )
 
 
