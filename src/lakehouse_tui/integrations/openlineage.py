@@ -145,6 +145,13 @@ class LineageTranslator:
             return None
         return self.asset_event(event, RunState.ABORT, event.asset)
 
+    def on_asset_skipped(self, event: OurEvent) -> RunEvent | None:
+        """Skipped after it started (dbt skips a model whose upstream failed): ABORT, why."""
+        if event.asset not in self.started:
+            return None
+        error = self.error(event.message or "skipped")
+        return self.asset_event(event, RunState.ABORT, event.asset, run_facets=error)
+
     def on_check_evaluated(self, event: OurEvent) -> None:
         check = (
             next(
@@ -188,8 +195,8 @@ class LineageTranslator:
     ) -> RunEvent:
         asset = self.graph.assets[key]
         parent = parent_run.ParentRunFacet(
-            run=parent_run.Run(runId=run_uuid(self.run_id)),
-            job=parent_run.Job(namespace=self.namespace, name=self.job_name),
+            run=parent_run.Run(runId=run_uuid(self.run_id), facets=None),
+            job=parent_run.Job(namespace=self.namespace, name=self.job_name, facets=None),
         )
         facets: dict[str, Any] = {"parent": _facet("parent", parent)}
         if run_facets is not None:

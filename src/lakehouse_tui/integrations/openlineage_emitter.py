@@ -123,5 +123,6 @@ class LineageEmitter:
 
 
 def job_name(job: str | None, selection: str) -> str:
-    """The run-level OpenLineage job: the named job, else the selection."""
-    return job or selection or "*"
+    """The run-level OpenLineage job: the named job, else the selection (prefixed, so that
+    `--materialize dim_batch` is not mistaken for the dim_batch asset's own job)."""
+    return job or f"selection:{selection or '*'}"
