@@ -8,6 +8,11 @@ In one run, with several repeats each, it times:
   warm dim      materialize `dim_batch` alone through the warm executor
   warm 1st      warm '*' in a second warm executor with LAKEHOUSE_TUI_PUBLISH=now (publish,
                 then test), for the cost of write-audit-publish (target <= 1.05x)
+  warm OL up    warm '*' in a warm executor with [openlineage] pointing at a local endpoint
+                that answers 201 (events sent as the run goes)
+  warm OL down  the same with the endpoint down (connection refused: events wait in the
+                outbox, which is emptied after each such run so the next 'up' run does not
+                send them); OpenLineage cost target: under 3% added to warm '*'
 and prints medians, ratios and the warm executor's resident memory when idle, after 1 run
 and after N more runs of dim_batch. Then the TUI itself (a child process running the real app
 headless, as `run_test` does) with its own warm executor: the resident memory of both, idle
@@ -23,11 +28,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import duckdb
@@ -115,6 +123,46 @@ def warm_run(client: WarmClient, selection: str) -> float:
     return elapsed
 
 
+class Sink(BaseHTTPRequestHandler):
+    """An OpenLineage endpoint that takes every event (201), like Marquez, and counts them."""
+
+    received = 0
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        Sink.received += 1
+        self.send_response(201)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def lineage_clients(root: Path) -> tuple[WarmClient, WarmClient, ThreadingHTTPServer]:
+    """Warm executors with [openlineage] on an endpoint that is up, and one that is down."""
+    sink = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+    threading.Thread(target=sink.serve_forever, daemon=True).start()
+    with socket.socket() as probe:  # a port nothing listens on: connection refused
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    clients = []
+    for name, port in (("up", sink.server_address[1]), ("down", closed_port)):
+        path = root / f"openlineage-{name}.toml"
+        path.write_text(f'[openlineage]\nurl = "http://127.0.0.1:{port}"\ntimeout = 5\n')
+        client = WarmClient(path, restart=False)
+        client.start()
+        if not client.wait_ready(180):
+            sys.exit(f"the OpenLineage ({name}) warm executor did not start")
+        clients.append(client)
+    return clients[0], clients[1], sink
+
+
+def empty_outbox(state: Path) -> None:
+    for name in ("outbox.jsonl", "outbox.state.json"):
+        (state / "openlineage" / name).unlink(missing_ok=True)
+
+
 def mib(kib: int | None) -> str:
     return "-" if kib is None else f"{kib / 1024:.1f} MiB"
 
@@ -164,6 +212,10 @@ def main() -> None:
     if not publish_first.wait_ready(180):
         sys.exit("the publish-first warm executor did not start")
     warm_run(publish_first, "*")
+    lineage_up, lineage_down, sink = lineage_clients(root)
+    warm_run(lineage_up, "*")  # imports the OpenLineage client and sqlglot once
+    warm_run(lineage_down, "*")
+    empty_outbox(state)
     first = warm_run(client, "*")
     rss["after 1 run"] = rss_kib(pid)
 
@@ -175,6 +227,8 @@ def main() -> None:
         "warm '*'": [],
         "warm dim": [],
         "warm 1st": [],
+        "warm OL up": [],
+        "warm OL down": [],
     }
     for _ in range(args.repeats):
         results["floor"].append(floor_once(root / "floor.duckdb", sql, 2, "4GB"))
@@ -184,7 +238,13 @@ def main() -> None:
         results["warm '*'"].append(warm_run(client, "*"))
         results["warm dim"].append(warm_run(client, "dim_batch"))
         results["warm 1st"].append(warm_run(publish_first, "*"))
+        results["warm OL up"].append(warm_run(lineage_up, "*"))
+        results["warm OL down"].append(warm_run(lineage_down, "*"))
+        empty_outbox(state)
     publish_first.close()
+    lineage_up.close()
+    lineage_down.close()
+    sink.shutdown()
     runs_before_loop = 1 + 2 * args.repeats
     rss[f"after {runs_before_loop} runs"] = rss_kib(pid)
     loop: list[float] = []
@@ -213,6 +273,10 @@ def main() -> None:
     print(f"  warm dim_batch            {medians['warm dim']:.3f} s  (target < 0.5 s)")
     wap = warm_all / medians["warm 1st"]
     print(f"  write-audit-publish cost  {wap:.3f}x of publish-then-test  (target <= 1.05x)")
+    for mode in ("up", "down"):
+        added = medians[f"warm OL {mode}"] / warm_all - 1
+        print(f"  OpenLineage, endpoint {mode:<4}  {added:+.1%} on warm '*'  (target < +3%)")
+    print(f"  events the endpoint took: {Sink.received}")
     if loop:
         print(
             f"  dim_batch loop of {len(loop)}: median {statistics.median(loop):.3f} s, "

@@ -40,7 +40,8 @@ def status(args: argparse.Namespace, config: Config) -> int:
 
     outbox = Outbox(config.state_dir)
     state = outbox.status()
-    where = config.openlineage.destination() if config.openlineage.enabled else "not configured"
+    enabled = config.openlineage.enabled
+    where = config.openlineage.destination() if enabled else "nowhere: no [openlineage] section"
     if not state.waiting:
         print(f"openlineage: nothing waiting (events go to {where})")
         return 0
