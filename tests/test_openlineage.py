@@ -340,3 +340,30 @@ def test_without_openlineage_the_headless_path_imports_neither_client_nor_sqlglo
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]"
     assert not os.path.exists(lake.state_dir / "openlineage")
+
+
+def test_marts_in_postgres_are_postgres_datasets(
+    pg_marts_config: str, pg_settings: Any, pg_password: str, tmp_path: Path
+) -> None:
+    from lakehouse_tui import cli
+
+    config_path = Path(pg_marts_config)
+    with running() as server:
+        text = config_path.read_text() + f'[openlineage]\nurl = "{server.url}"\n'
+        config_path.write_text(text)
+        assert cli.main(["--config", str(config_path), "--materialize", "*"]) == 0
+        events = server.wait_for(run_ended(TOP))
+    pg = f"postgres://{pg_settings.host}:{pg_settings.port}"
+    mart = by_job(events, "mart_bioreactor_overview")
+    assert [e["eventType"] for e in mart] == ["START", "COMPLETE"]
+    output = mart[1]["outputs"][0]
+    assert (output["namespace"], output["name"]) == (pg, "marts.mart_bioreactor_overview")
+    # It reads the curated tables published to PostgreSQL, which keep their schema names.
+    assert {(d["namespace"], d["name"]) for d in mart[1]["inputs"]} == {(pg, DIM), (pg, FACT)}
+    fields = output["facets"]["columnLineage"]["fields"]
+    assert fields["avg_value"]["inputFields"] == [
+        {"namespace": pg, "name": FACT, "field": "avg_value"}
+    ]
+    assert "curated" in mart[1]["job"]["facets"]["sql"]["query"]
+    state = tmp_path / "xdg_state_home" / "lakehouse-tui" / "openlineage"
+    assert pg_password not in "".join(p.read_text() for p in state.glob("*"))

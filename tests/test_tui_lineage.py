@@ -33,6 +33,6 @@ async def test_definition_tab_shows_column_lineage(lake: Lake) -> None:
         text = out.getvalue()
     assert "mart_bioreactor_overview.avg_value ← fact_bioreactor_batch_stats.avg_value" in text
     assert (
-        "mart_bioreactor_overview.duration_hours ← dim_batch.batch_start, dim_batch.batch_end"
+        "mart_bioreactor_overview.duration_hours ← dim_batch.batch_end, dim_batch.batch_start"
         in text
     )

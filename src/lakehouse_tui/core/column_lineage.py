@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from lakehouse_tui.core.graph import AssetGraph
 
 CACHE_FILE = "lakehouse_tui_column_lineage.json"
+VERSION = 1  # of how lineage is traced: a change here invalidates the cache
 RAW_RELATION = ("lakehouse_tui_raw", "raw_files")  # what read_parquet(...) is renamed to
 DIALECTS = {"duckdb": "duckdb", "postgres": "postgres"}
 
@@ -61,7 +62,8 @@ def model_lineage(graph: AssetGraph, setup: DbtSetup, key: str, target: str) -> 
     if sql is None:
         return None
     tables = upstream_tables(graph, key)
-    digest = hashlib.sha256(json.dumps([sql, target, sorted(tables.items())]).encode()).hexdigest()
+    shape = [VERSION, sql, target, sorted(tables.items())]
+    digest = hashlib.sha256(json.dumps(shape).encode()).hexdigest()
     cache = setup.target_path_for(target) / CACHE_FILE
     entries = _read_cache(cache)
     entry = entries.get(key)
@@ -129,7 +131,8 @@ def trace(sql: str, dialect: str, tables: dict[str, tuple[str, tuple[str, ...]]]
             source = ColumnSource(upstream, name) if upstream and name != "*" else None
             if source is not None and source not in sources:
                 sources.append(source)
-        result[column] = tuple(sources)
+        # sqlglot's walk order varies between runs: sorted, so the tab and the events agree.
+        result[column] = tuple(sorted(sources, key=lambda s: (s.asset, s.column)))
     return result
 
 

@@ -100,6 +100,12 @@ class LineageTranslator:
         self.run_id = ""
         self.started: set[str] = set()
         self.assertions: dict[str, list[Any]] = {}
+        lake, pg = config.lake, config.postgres
+        self.namespaces = {
+            "file": f"file://{lake.raw_dir.resolve()}",
+            "duckdb": f"duckdb://{lake.warehouse.resolve()}",
+            "postgres": f"postgres://{pg.host}:{pg.port}",
+        }
 
     def translate(self, event: OurEvent) -> list[dict[str, Any]]:
         handler = getattr(self, f"on_{event.event}", None)
@@ -208,7 +214,8 @@ class LineageTranslator:
             jobType=kind,
         )
         job_facets: dict[str, Any] = {"jobType": _facet("jobType", job_type)}
-        sql = self.compiled(key)
+        # dbt writes the compiled SQL after it reports the model started: sent at its end.
+        sql = self.compiled(key) if state != RunState.START else None
         if sql:
             job_facets["sql"] = _facet("sql", sql_job.SQLJobFacet(query=sql))
         output_facets = self.output_facets(key, metadata) if state != RunState.START else {}
@@ -302,18 +309,17 @@ class LineageTranslator:
         """(namespace, name) of the table or files asset `key` writes, as `reader` sees it
         (a PostgreSQL mart reads the published copy of a curated table)."""
         asset = self.graph.assets[key]
-        lake, pg = self.config.lake, self.config.postgres
         if asset.kind in ("raw", "airbyte"):
-            return f"file://{lake.raw_dir.resolve()}", "*.parquet"
+            return self.namespaces["file"], "*.parquet"
         table = str(asset.relation or key)
         on_postgres = asset.kind == "postgres" or (
             reader is not None and self.graph.assets[reader].kind == "postgres"
         )
         if on_postgres:
             if asset.kind == "postgres":
-                table = f"{pg.schema}.{table.rpartition('.')[2]}"
-            return f"postgres://{pg.host}:{pg.port}", table
-        return f"duckdb://{lake.warehouse.resolve()}", table
+                table = f"{self.config.postgres.schema}.{table.rpartition('.')[2]}"
+            return self.namespaces["postgres"], table
+        return self.namespaces["duckdb"], table
 
 
 def _time(ts: float) -> str:

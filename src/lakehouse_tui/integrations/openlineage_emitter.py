@@ -11,6 +11,7 @@ bounded time for the last sends and says in one line what is still waiting.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import sys
 import threading
@@ -66,24 +67,34 @@ class LineageEmitter:
     def build(self) -> None:
         translator: Any = None
         try:
-            while (event := self.events.get()) is not None:
-                try:
-                    if translator is None:
-                        from lakehouse_tui.integrations.openlineage import LineageTranslator
+            while True:
+                batch = [self.events.get()]
+                with contextlib.suppress(queue.Empty):
+                    while batch[-1] is not None:  # what else is queued goes in one append
+                        batch.append(self.events.get_nowait())
+                built: list[dict[str, Any]] = []
+                for event in batch:
+                    if event is None:
+                        break
+                    try:
+                        if translator is None:
+                            from lakehouse_tui.integrations.openlineage import LineageTranslator
 
-                        translator = LineageTranslator(
-                            self.config,
-                            self.graph,
-                            self.setup,
-                            job_name=self.job_name,
-                            targets=self.targets,
-                        )
-                    built = translator.translate(event)
-                    if built:
-                        self.outbox.append(built)
-                        self.wake.set()
-                except Exception as err:  # a bug here must not fail the run: say it at close
-                    self.problems.append(f"{event.event}: {describe(err, None)}")
+                            translator = LineageTranslator(
+                                self.config,
+                                self.graph,
+                                self.setup,
+                                job_name=self.job_name,
+                                targets=self.targets,
+                            )
+                        built += translator.translate(event)
+                    except Exception as err:  # a bug here must not fail the run: say it later
+                        self.problems.append(f"{event.event}: {describe(err, None)}")
+                if built:
+                    self.outbox.append(built)
+                    self.wake.set()
+                if batch[-1] is None:
+                    return
         finally:
             self.built.set()
             self.wake.set()

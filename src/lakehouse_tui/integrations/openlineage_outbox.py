@@ -1,10 +1,11 @@
 """The OpenLineage outbox: a JSON-lines file in the state dir that every event goes through.
 
 Events are appended to `<state>/openlineage/outbox.jsonl` before they are sent, and
-`outbox.state.json` records how far delivery got (a byte offset, written after each event
-the endpoint accepted). So an event is never lost when the endpoint is down or slow, or when
-the process ends mid-run, and the waiting ones are sent in order, each once, by the next run
-or by `lakehouse-tui lineage flush`. Once everything is delivered the file is emptied.
+`outbox.sent` records how far delivery got (a byte offset, written in place after each event
+the endpoint accepted; `outbox.error.json` keeps the last failure). So an event is never
+lost when the endpoint is down or slow, or when the process ends mid-run, and the waiting
+ones are sent in order, each once, by the next run or by `lakehouse-tui lineage flush`.
+Once everything is delivered the file is emptied.
 A lock file serializes the run's sender, `lineage flush` and appends across processes.
 
 The outbox holds only the events: the API key is read from its environment variable when a
@@ -16,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -51,22 +53,33 @@ def mask(text: str, secret: str | None) -> str:
 
 
 def describe(err: BaseException, secret: str | None) -> str:
-    """One line naming what went wrong, without the secret."""
-    lines = mask(str(err), secret).strip().splitlines()
+    """One line naming what went wrong, without the secret: the operating system's reason
+    when a connection failed (requests wraps it in a paragraph), else the first line."""
+    text = mask(str(err), secret).strip()
+    reason = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", text)
+    if reason:
+        text = reason.group(1).strip()
+    elif "timed out" in text.lower():
+        text = "no answer in time (timed out)"
+    lines = text.splitlines()
     text = f"{type(err).__name__}: {lines[0]}" if lines else type(err).__name__
-    return text if len(text) <= 300 else text[:297] + "..."
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 class Outbox:
     def __init__(self, state_dir: Path) -> None:
         self.dir = state_dir / "openlineage"
         self.path = self.dir / "outbox.jsonl"
-        self.state_path = self.dir / "outbox.state.json"
+        self.sent_path = self.dir / "outbox.sent"  # byte offset delivered up to
+        self.error_path = self.dir / "outbox.error.json"  # the last failed attempt
         self.lock_path = self.dir / "outbox.lock"
+        self.made = False
 
     @contextmanager
     def locked(self) -> Iterator[None]:
-        self.dir.mkdir(parents=True, exist_ok=True)
+        if not self.made:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self.made = True
         with self.lock_path.open("a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
@@ -74,26 +87,20 @@ class Outbox:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def read_state(self) -> dict[str, Any]:
+    def sent_offset(self) -> int:
         try:
-            data = json.loads(self.state_path.read_text(encoding="utf-8"))
+            return int(self.sent_path.read_text(encoding="ascii").strip() or 0)
         except (OSError, ValueError):
-            return {"sent": 0}
-        return data if isinstance(data, dict) else {"sent": 0}
-
-    def write_state(self, state: dict[str, Any]) -> None:
-        temporary = self.state_path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(state), encoding="utf-8")
-        temporary.replace(self.state_path)
+            return 0
 
     def append(self, events: list[dict[str, Any]]) -> None:
         text = "".join(json.dumps(event, separators=(",", ":")) + "\n" for event in events)
         with self.locked(), self.path.open("a", encoding="utf-8") as handle:
             handle.write(text)
 
-    def waiting(self) -> Iterator[tuple[int, dict[str, Any] | None]]:
-        """(offset after it, event or None if unreadable) of every event not yet sent."""
-        offset = int(self.read_state().get("sent", 0))
+    def lines(self) -> Iterator[tuple[int, bytes]]:
+        """(offset after it, line) of every event not yet sent."""
+        offset = self.sent_offset()
         try:
             handle = self.path.open("rb")
         except FileNotFoundError:
@@ -103,43 +110,55 @@ class Outbox:
             for line in handle:
                 offset += len(line)
                 if not line.endswith(b"\n"):
-                    return  # an append in progress (without the lock): not an event yet
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    event = None
-                yield offset, event if isinstance(event, dict) else None
+                    return  # cut short by a crash mid-append: not an event
+                yield offset, line
 
     def deliver(self, send: Send, secret: str | None = None) -> Delivery:
-        """Send what is waiting, in order, until one fails; record how far it got."""
+        """Send what is waiting, in order, until one fails; record how far it got after
+        each event (a fixed-width offset written in place: cheap enough per event)."""
         with self.locked():
-            state = self.read_state()
-            sent = 0
-            error = None
-            for offset, event in self.waiting():
-                if event is not None:  # a line that is not an event is dropped, not retried
+            sent, error = 0, None
+            fd = os.open(self.sent_path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                for offset, line in self.lines():
                     try:
-                        send(event)
-                    except Exception as err:  # any transport failure: keep it for later
-                        error = describe(err, secret)
-                        break
-                    sent += 1
-                state["sent"] = offset
-                self.write_state(state)
-            waiting = sum(1 for _ in self.waiting())
+                        event = json.loads(line)
+                    except ValueError:
+                        event = None  # not an event: dropped, not retried
+                    if isinstance(event, dict):
+                        try:
+                            send(event)
+                        except Exception as err:  # any transport failure: keep it for later
+                            error = describe(err, secret)
+                            break
+                        sent += 1
+                    os.pwrite(fd, f"{offset:020d}\n".encode("ascii"), 0)
+            finally:
+                os.close(fd)
+            waiting = sum(1 for _ in self.lines())
             if error is not None:
-                state.update(last_error=error, failed_at=time.time())
+                self.error_path.write_text(
+                    json.dumps({"error": error, "at": time.time()}), encoding="utf-8"
+                )
             elif waiting == 0:
                 self.path.write_bytes(b"")  # all delivered: start the file again
-                state = {"sent": 0}
-            self.write_state(state)
+                self.sent_path.write_text(f"{0:020d}\n", encoding="ascii")
+                self.error_path.unlink(missing_ok=True)
             return Delivery(sent, waiting, error)
 
     def status(self) -> OutboxStatus:
-        events = [event for _, event in self.waiting()]
-        state = self.read_state()
-        oldest = next((str(e.get("eventTime")) for e in events if e is not None), None)
-        return OutboxStatus(len(events), oldest, state.get("last_error"), state.get("failed_at"))
+        waiting = [line for _, line in self.lines()]
+        oldest = None
+        if waiting:
+            try:
+                oldest = str(json.loads(waiting[0]).get("eventTime"))
+            except (ValueError, AttributeError):
+                oldest = None
+        try:
+            last = json.loads(self.error_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            last = {}
+        return OutboxStatus(len(waiting), oldest, last.get("error"), last.get("at"))
 
 
 def make_sender(settings: OpenLineageSettings) -> Send:
@@ -168,6 +187,22 @@ def make_sender(settings: OpenLineageSettings) -> Send:
     auth = ApiKeyTokenProvider({"api_key": key}) if key else TokenProvider({})
     # No retries inside the client: a failed event waits in the outbox for the next attempt.
     retry = {"total": 0, "connect": 0, "read": 0, "status": 0, "status_forcelist": []}
-    config = HttpConfig(url=settings.url, timeout=settings.timeout, auth=auth, retry=retry)
+    import requests
+    from requests.utils import get_environ_proxies
+
+    # requests reads the proxy and CA-bundle variables again on every request (a few ms
+    # each); read them once per run instead.
+    session = requests.Session()
+    session.trust_env = False
+    session.proxies.update(get_environ_proxies(settings.url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    config = HttpConfig(
+        url=settings.url,
+        timeout=settings.timeout,
+        auth=auth,
+        retry=retry,
+        session=session,
+        verify=bundle or True,  # type: ignore[arg-type]
+    )
     http = HttpTransport(config)
     return http.emit  # type: ignore[return-value]
