@@ -5,8 +5,10 @@
 `_schemaURL` names, from the same folder: no network, so a facet naming a spec version we
 do not have is an error too. Valid events are kept in order and answered 201, as Marquez
 does; invalid ones are answered 400 and their problems collected in `errors` (the
-`running()` context manager fails the test when there are any). Request headers are kept, so
-tests can check the bearer key arrives (and nowhere else).
+`running()` context manager fails the test when there are any). With `hold` set it reads
+requests (counted in `held`) and answers none until `release` is set: an endpoint too slow
+for the client. Request headers are kept, so tests can check the bearer key arrives (and
+nowhere else).
 """
 
 from __future__ import annotations
@@ -98,12 +100,20 @@ class FakeMarquez:
         self.errors: list[str] = []
         self.lock = threading.Lock()
         self.received = threading.Condition(self.lock)
+        self.hold = threading.Event()  # set: answer nothing until `release` is set
+        self.release = threading.Event()
+        self.held = 0
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
+                if server.hold.is_set():  # a slow endpoint: the client gives up first
+                    with server.lock:
+                        server.held += 1
+                    server.release.wait(60)
+                    return
                 if self.path != "/api/v1/lineage":
                     self.answer(404, {"error": f"no such endpoint {self.path}"})
                     return
@@ -157,6 +167,7 @@ def running(port: int = 0) -> Iterator[FakeMarquez]:
     try:
         yield server
     finally:
+        server.release.set()
         server.httpd.shutdown()
         server.httpd.server_close()
         server.thread.join(10)

@@ -265,6 +265,26 @@ def test_events_wait_while_the_endpoint_is_down_and_arrive_once_in_order(
     ]
 
 
+def test_a_slow_endpoint_does_not_fail_the_run(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An endpoint that takes the request and never answers: the client gives up after
+    `timeout`, stops trying for the rest of the run, and the events wait."""
+    lake.demo()
+    with running() as server:
+        server.hold.set()
+        monkeypatch.setenv(KEY_ENV, KEY)
+        lake.write_config(
+            f'[openlineage]\nurl = "{server.url}"\napi_key_env = "{KEY_ENV}"\ntimeout = 1\n'
+        )
+        result = lake.cli("--materialize", "+stg_bioreactor")
+        assert result.code == 0, result.err
+        assert lake.last_run()["status"] == "succeeded"
+        warning = [line for line in result.err_lines if line.startswith("openlineage:")]
+        assert len(warning) == 1 and "6 waiting" in warning[0], result.err
+        assert "no answer in time" in warning[0]
+        assert server.held == 1  # one attempt, not one per event
+    assert KEY not in outbox_text(lake) + result.err
+
+
 def test_a_run_left_events_waiting_sends_them_first(
     lake: Lake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
