@@ -83,8 +83,8 @@ def replay(url: str, repeats: int) -> tuple[float, list[float]]:
                 emitter(event)
             emitter.close()
             times.append(time.process_time() - started)
-            for name in ("outbox.jsonl", "outbox.state.json"):  # a down endpoint's leftovers
-                (Outbox(config.state_dir).dir / name).unlink(missing_ok=True)
+            for path in Outbox(config.state_dir).dir.glob("outbox.*"):  # what a down endpoint left
+                path.unlink()
         return times[0], times[1:]
     finally:
         workspace.close()

@@ -175,8 +175,8 @@ def cpu_run(client: WarmClient, selection: str, cpu: list[float]) -> float:
 
 
 def empty_outbox(state: Path) -> None:
-    for name in ("outbox.jsonl", "outbox.state.json"):
-        (state / "openlineage" / name).unlink(missing_ok=True)
+    for path in (state / "openlineage").glob("outbox.*"):
+        path.unlink()
 
 
 def mib(kib: int | None) -> str:

@@ -1,11 +1,11 @@
 """The OpenLineage outbox: a JSON-lines file in the state dir that every event goes through.
 
 Events are appended to `<state>/openlineage/outbox.jsonl` before they are sent, and
-`outbox.sent` records how far delivery got (a byte offset, written in place after each event
-the endpoint accepted; `outbox.error.json` keeps the last failure). So an event is never
-lost when the endpoint is down or slow, or when the process ends mid-run, and the waiting
-ones are sent in order, each once, by the next run or by `lakehouse-tui lineage flush`.
-Once everything is delivered the file is emptied.
+`outbox.sent` records how far delivery got (a byte offset and a checksum of the line before
+it, written in place after each event the endpoint accepted; `outbox.error.json` keeps the
+last failure). So an event is never lost when the endpoint is down or slow, or when the
+process ends mid-run, and the waiting ones are sent in order, each once, by the next run or
+by `lakehouse-tui lineage flush`. Once everything is delivered the file is emptied.
 A lock file serializes the run's sender, `lineage flush` and appends across processes.
 
 The outbox holds only the events: the API key is read from its environment variable when a
@@ -20,6 +20,7 @@ import os
 import re
 import sys
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -88,10 +89,16 @@ class Outbox:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def sent_offset(self) -> int:
+        """How far the outbox file was delivered; 0 when the line recorded as the last one
+        delivered is not there (the file was removed and made again)."""
         try:
-            return int(self.sent_path.read_text(encoding="ascii").strip() or 0)
+            offset, length, crc = map(int, self.sent_path.read_text(encoding="ascii").split())
+            with self.path.open("rb") as handle:
+                handle.seek(offset - length)
+                last = handle.read(length)
         except (OSError, ValueError):
             return 0
+        return offset if len(last) == length and zlib.crc32(last) == crc else 0
 
     def append(self, events: list[dict[str, Any]]) -> None:
         text = "".join(json.dumps(event, separators=(",", ":")) + "\n" for event in events)
@@ -132,7 +139,8 @@ class Outbox:
                             error = describe(err, secret)
                             break
                         sent += 1
-                    os.pwrite(fd, f"{offset:020d}\n".encode("ascii"), 0)
+                    mark = f"{offset:020d} {len(line):010d} {zlib.crc32(line):010d}\n"
+                    os.pwrite(fd, mark.encode("ascii"), 0)
             finally:
                 os.close(fd)
             waiting = sum(1 for _ in self.lines())
@@ -142,7 +150,7 @@ class Outbox:
                 )
             elif waiting == 0:
                 self.path.write_bytes(b"")  # all delivered: start the file again
-                self.sent_path.write_text(f"{0:020d}\n", encoding="ascii")
+                self.sent_path.unlink(missing_ok=True)
                 self.error_path.unlink(missing_ok=True)
             return Delivery(sent, waiting, error)
 
