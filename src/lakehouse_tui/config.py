@@ -33,6 +33,7 @@ from lakehouse_tui.config_checks import (
     string,
     timezone_name,
 )
+from lakehouse_tui.config_openlineage import OpenLineageSettings, openlineage_settings
 from lakehouse_tui.config_sensor import FreshnessPolicy, SensorSettings, freshness_policies
 from lakehouse_tui.errors import ConfigError
 
@@ -109,6 +110,15 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "poll_interval": Key("1s", duration(), "how often `watch` looks at the raw dir"),
     },
     "freshness": {},  # asset, group asset or job -> max age, checked in _freshness
+    # OpenLineage (integrations.openlineage): on when the section is present.
+    "openlineage": {
+        "transport": Key("http", one_of("http", "file", "console"), "where events go"),
+        "url": Key("", string(), "OpenLineage endpoint (Marquez): POST {url}/api/v1/lineage"),
+        "namespace": Key("lakehouse-tui", nonempty_string(), "OpenLineage job namespace"),
+        "api_key_env": Key("", lambda v: None if v == "" else env_var_name()(v), "env var"),
+        "timeout": Key(5.0, positive_number(), "seconds before one event is given up"),
+        "path": Key("", string(), 'JSON-lines file for transport = "file"'),
+    },
 }
 
 CONNECTION_KEYS: dict[str, Key] = {
@@ -200,6 +210,7 @@ class Config:
     keymap: Mapping[str, str] = field(default_factory=dict)
     sensor: SensorSettings = field(default_factory=SensorSettings)
     freshness: tuple[FreshnessPolicy, ...] = ()
+    openlineage: OpenLineageSettings = field(default_factory=OpenLineageSettings)
     state_dir: Path = field(default_factory=paths.state_dir)
     cache_dir: Path = field(default_factory=paths.cache_dir)
 
@@ -367,6 +378,12 @@ def from_mapping(raw: Mapping[str, Any], path: Path | None = None, text: str = "
         keymap=dict(keymap_raw),
         sensor=SensorSettings(**values("sensor")),
         freshness=_freshness(raw.get("freshness", {}), path, locator),
+        openlineage=openlineage_settings(
+            raw,
+            values("openlineage"),
+            lambda key, why: _fail(path, locator, "openlineage", key, why),
+            lambda value: _resolve_path(value, path),
+        ),
     )
 
 

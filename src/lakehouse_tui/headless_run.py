@@ -19,10 +19,11 @@ from lakehouse_tui.errors import LockedError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from lakehouse_tui.core.executor import RunOutcome
+    from lakehouse_tui.core.executor import EventCallback, RunEvent, RunOutcome
     from lakehouse_tui.core.lock import LockWaitExpired, WaitNotice
     from lakehouse_tui.core.plan import Plan
     from lakehouse_tui.core.workspace import Workspace
+    from lakehouse_tui.integrations.openlineage_emitter import LineageEmitter
 
 
 @dataclass(frozen=True)
@@ -179,15 +180,20 @@ def execute(
 
     needs_dbt = any(step.kind == "dbt" for step in plan.steps)
     printer = ProgressPrinter(json_out=options.json)
+    lineage = lineage_emitter(workspace, plan, options)
     executor = Executor(
         workspace.config,
         workspace.graph,
         workspace.store,
         workspace.setup,
         dbt_manifest=workspace.dbt_manifest() if needs_dbt else None,
-        on_event=printer,
+        on_event=printer if lineage is None else both(printer, lineage),
     )
-    outcome = executor.run_locked(plan, trigger=options.trigger, job=options.job, run_id=run_id)
+    try:
+        outcome = executor.run_locked(plan, trigger=options.trigger, job=options.job, run_id=run_id)
+    finally:
+        if lineage is not None:
+            lineage.close()
     printer.summary(outcome)
     if needs_dbt:  # DuckDB is imported already: check the new marks now, not in the next no-op
         workspace.staleness()
@@ -196,3 +202,32 @@ def execute(
     if outcome.status == "succeeded":
         return 0
     return 130 if outcome.status == "cancelled" else 1
+
+
+def lineage_emitter(workspace: Workspace, plan: Plan, options: RunOptions) -> LineageEmitter | None:
+    """The OpenLineage hook when `[openlineage]` is configured (imports nothing otherwise)."""
+    if not workspace.config.openlineage.enabled:
+        return None
+    from lakehouse_tui.integrations.openlineage_emitter import LineageEmitter, job_name
+
+    targets = {
+        key: step.target
+        for step in plan.steps
+        if step.kind == "dbt" and step.target is not None
+        for key in step.assets
+    }
+    return LineageEmitter(
+        workspace.config,
+        workspace.graph,
+        workspace.setup,
+        job_name=job_name(options.job, plan.selection),
+        targets=targets,
+    )
+
+
+def both(first: Callable[[RunEvent], None], second: Callable[[RunEvent], None]) -> EventCallback:
+    def on_event(event: RunEvent) -> None:
+        first(event)
+        second(event)
+
+    return on_event

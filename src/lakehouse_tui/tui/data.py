@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from lakehouse_tui.config import Config, PostgresSettings
-from lakehouse_tui.core import raw
+from lakehouse_tui.core import column_lineage, raw
 from lakehouse_tui.core.asset_status import AssetStatus, asset_statuses
 from lakehouse_tui.core.assets import Asset, GroupAsset
 from lakehouse_tui.core.store import CheckResult, LogLine, Materialization, RunAsset, RunRecord
@@ -108,25 +108,20 @@ def load_state(workspace: Workspace) -> LakeState:
 
 
 def compiled_sql(workspace: Workspace, asset: Asset) -> str | None:
-    if not asset.path:
-        return None
     # Marts built on PostgreSQL compile into that target's own dir.
-    target_dir = (
-        workspace.setup.target_path_for("postgres")
-        if asset.kind == "postgres"
-        else workspace.setup.target_path
-    )
-    compiled = target_dir / "compiled"
-    if not compiled.is_dir():
+    target = "postgres" if asset.kind == "postgres" else "duckdb"
+    return column_lineage.compiled_sql(workspace.setup, asset.path, target)
+
+
+def model_lineage(workspace: Workspace, asset: Asset) -> column_lineage.Lineage | None:
+    """Where each column comes from (the lineage the OpenLineage events carry)."""
+    if not asset.path or not asset.sql:
         return None
-    for project in sorted(compiled.iterdir()):
-        candidate = project / asset.path
-        if candidate.is_file():
-            try:
-                return candidate.read_text(encoding="utf-8")
-            except OSError:
-                return None
-    return None
+    target = "postgres" if asset.kind == "postgres" else "duckdb"
+    try:
+        return column_lineage.model_lineage(workspace.graph, workspace.setup, asset.key, target)
+    except Exception:  # an SQL shape sqlglot does not follow: the tab simply has no lineage
+        return None
 
 
 def load_details(workspace: Workspace, key: str) -> AssetDetails:
@@ -165,6 +160,7 @@ def load_details(workspace: Workspace, key: str) -> AssetDetails:
         logs=logs,
         run_asset=run_asset,
         compiled_sql=sql,
+        extra={"column_lineage": model_lineage(workspace, asset) if asset else None},
     )
 
 

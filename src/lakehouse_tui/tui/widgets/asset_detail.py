@@ -48,6 +48,16 @@ def _kv_table() -> Table:
     return table
 
 
+def _lineage_line(key: str, column: str, sources: Any) -> Text:
+    """`mart.avg_value ← fact.avg_value`; names are data, never markup."""
+    line = Text.assemble((f"{key}.{column}", "bold"), " ← ")
+    if sources:
+        line.append(", ".join(f"{s.asset}.{s.column}" for s in sources))
+    else:
+        line.append("(no upstream column: computed from the rows, e.g. count(*))", style="dim")
+    return line
+
+
 def _status_text(status: str) -> Text:
     return Text.assemble((f"{fmt.glyph(status)} {status.replace('_', ' ')}", fmt.style(status)))
 
@@ -201,6 +211,10 @@ class AssetDetail(ReportsWorkerErrors, Vertical):
                     Text(column.name), Text(column.data_type or ""), Text(column.description or "")
                 )
             parts += ["", Text("columns", style="bold underline"), columns]
+        lineage = d.extra.get("column_lineage")
+        if lineage:
+            parts += ["", Text("column lineage (from the compiled SQL)", style="bold underline")]
+            parts += [_lineage_line(d.key, column, sources) for column, sources in lineage.items()]
         return Group(*parts)
 
     def fill_history(self) -> None:

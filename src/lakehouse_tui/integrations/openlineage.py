@@ -1,0 +1,326 @@
+"""OpenLineage: our run events, as they happen, turned into OpenLineage RunEvents.
+
+`LineageTranslator` is fed the executor's `RunEvent`s in order and returns the OpenLineage
+events each one means, as JSON-ready dicts built with the `openlineage-python` event model:
+
+- the run: START at run_started, then COMPLETE, FAIL (with `errorMessage`) or ABORT
+  (cancelled) at run_finished; its job is the job's name, or the selection;
+- each asset a child run (job = the asset key, `parent` facet naming the run): START when it
+  starts, COMPLETE when materialized (output `schema`, `columnLineage` for dbt models,
+  `outputStatistics`, `dataQualityAssertions` from its checks), FAIL with the reason, ABORT
+  when cancelled. Job facets `jobType` and, for dbt models, `sql` (the compiled query).
+
+Datasets are named so that Marquez links them across assets: `duckdb://<warehouse file>`,
+`postgres://host:port` or `file://<raw dir>` with `schema.table`. Facet `_schemaURL`s name
+the spec versions in tests/specs/openlineage (the contract the tests validate against);
+the fields we fill are valid in those and in the client's newer versions.
+
+Importing this module imports the OpenLineage client (a second): only the sender thread of
+`integrations.openlineage_outbox` does, never the headless path without `[openlineage]`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
+from openlineage.client.generated import (
+    column_lineage_dataset,
+    data_quality_assertions_dataset,
+    error_message_run,
+    job_type_job,
+    output_statistics_output_dataset,
+    parent_run,
+    schema_dataset,
+    sql_job,
+)
+from openlineage.client.serde import Serde
+
+from lakehouse_tui.core import column_lineage
+from lakehouse_tui.core.raw import EXPECTED_COLUMNS
+
+if TYPE_CHECKING:
+    from lakehouse_tui.config import Config
+    from lakehouse_tui.core.dbt_setup import DbtSetup
+    from lakehouse_tui.core.executor import RunEvent as OurEvent
+    from lakehouse_tui.core.graph import AssetGraph
+
+PRODUCER = "https://github.com/lakehouse-tui/lakehouse-tui"
+SPEC = "https://openlineage.io/spec"
+FACET_SCHEMAS = {
+    "schema": f"{SPEC}/facets/1-2-0/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet",
+    "columnLineage": (
+        f"{SPEC}/facets/1-0-1/ColumnLineageDatasetFacet.json#/$defs/ColumnLineageDatasetFacet"
+    ),
+    "dataQualityAssertions": f"{SPEC}/facets/1-0-0/DataQualityAssertionsDatasetFacet.json"
+    "#/$defs/DataQualityAssertionsDatasetFacet",
+    "outputStatistics": f"{SPEC}/facets/1-0-2/OutputStatisticsOutputDatasetFacet.json"
+    "#/$defs/OutputStatisticsOutputDatasetFacet",
+    "errorMessage": f"{SPEC}/facets/1-0-1/ErrorMessageRunFacet.json#/$defs/ErrorMessageRunFacet",
+    "parent": f"{SPEC}/1-0-1/ParentRunFacet.json#/$defs/ParentRunFacet",
+    "sql": f"{SPEC}/1-0-1/SQLJobFacet.json#/$defs/SQLJobFacet",
+    "jobType": f"{SPEC}/facets/2-0-4/JobTypeJobFacet.json#/$defs/JobTypeJobFacet",
+}
+RUN_STATES = {"succeeded": RunState.COMPLETE, "cancelled": RunState.ABORT}
+ASSET_JOB_TYPES = {"raw": "RAW_FILES", "airbyte": "SYNC"}
+RUN_ID_NAMESPACE = uuid.UUID("6f1d7d4e-3d0a-4a57-9a3c-7f0c1b2e9a10")
+
+
+def run_uuid(run_id: str, asset: str | None = None) -> str:
+    """A stable OpenLineage runId (a UUID) for our run id, or for one asset in it."""
+    return str(uuid.uuid5(RUN_ID_NAMESPACE, run_id if asset is None else f"{run_id}/{asset}"))
+
+
+def _facet(name: str, facet: Any) -> Any:
+    facet._producer = PRODUCER
+    facet._schemaURL = FACET_SCHEMAS[name]
+    return facet
+
+
+class LineageTranslator:
+    """Our run events in, OpenLineage events (dicts) out; one per run."""
+
+    def __init__(
+        self,
+        config: Config,
+        graph: AssetGraph,
+        setup: DbtSetup,
+        *,
+        job_name: str,
+        targets: dict[str, str],
+    ) -> None:
+        self.config = config
+        self.graph = graph
+        self.setup = setup
+        self.namespace = config.openlineage.namespace
+        self.job_name = job_name
+        self.targets = targets  # asset -> the dbt target its step builds on
+        self.run_id = ""
+        self.started: set[str] = set()
+        self.assertions: dict[str, list[Any]] = {}
+        lake, pg = config.lake, config.postgres
+        self.namespaces = {
+            "file": f"file://{lake.raw_dir.resolve()}",
+            "duckdb": f"duckdb://{lake.warehouse.resolve()}",
+            "postgres": f"postgres://{pg.host}:{pg.port}",
+        }
+
+    def translate(self, event: OurEvent) -> list[dict[str, Any]]:
+        handler = getattr(self, f"on_{event.event}", None)
+        if handler is None:
+            return []
+        built = handler(event)
+        return [] if built is None else [Serde.to_dict(built)]
+
+    # -- the run --------------------------------------------------------------------------
+
+    def on_run_started(self, event: OurEvent) -> RunEvent:
+        self.run_id = event.run_id
+        return self.run_event(event, RunState.START, run=Run(run_uuid(self.run_id)))
+
+    def on_run_finished(self, event: OurEvent) -> RunEvent:
+        state = RUN_STATES.get(event.status or "", RunState.FAIL)
+        facets: dict[str, Any] = {}
+        if state == RunState.FAIL:
+            facets["errorMessage"] = self.error(event.message or "run failed")
+        return self.run_event(event, state, run=Run(run_uuid(self.run_id), facets=facets))
+
+    # -- assets ---------------------------------------------------------------------------
+
+    def on_asset_started(self, event: OurEvent) -> RunEvent | None:
+        if event.asset not in self.graph.assets:
+            return None
+        self.started.add(event.asset)
+        return self.asset_event(event, RunState.START, event.asset)
+
+    def on_asset_materialized(self, event: OurEvent) -> RunEvent | None:
+        if event.asset not in self.graph.assets:
+            return None
+        return self.asset_event(event, RunState.COMPLETE, event.asset, metadata=event.data)
+
+    def on_asset_failed(self, event: OurEvent) -> RunEvent | None:
+        if event.asset not in self.graph.assets:
+            return None
+        error = self.error(event.message or "failed")
+        return self.asset_event(event, RunState.FAIL, event.asset, run_facets=error)
+
+    def on_asset_cancelled(self, event: OurEvent) -> RunEvent | None:
+        if event.asset not in self.started:  # never started: nothing ran
+            return None
+        return self.asset_event(event, RunState.ABORT, event.asset)
+
+    def on_asset_skipped(self, event: OurEvent) -> RunEvent | None:
+        """Skipped after it started (dbt skips a model whose upstream failed): ABORT, why."""
+        if event.asset not in self.started:
+            return None
+        error = self.error(event.message or "skipped")
+        return self.asset_event(event, RunState.ABORT, event.asset, run_facets=error)
+
+    def on_check_evaluated(self, event: OurEvent) -> None:
+        check = (
+            next(
+                (c for c in self.graph.assets[event.asset].checks if c.name == event.message), None
+            )
+            if event.asset in self.graph.assets
+            else None
+        )
+        if check is None or event.status == "skipped":
+            return
+        assertion = data_quality_assertions_dataset.Assertion(
+            assertion=check.test, success=event.status in ("pass", "warn"), column=check.column
+        )
+        self.assertions.setdefault(check.asset_key, []).append(assertion)
+
+    # -- building -------------------------------------------------------------------------
+
+    def error(self, message: str) -> Any:
+        return _facet(
+            "errorMessage",
+            error_message_run.ErrorMessageRunFacet(message=message, programmingLanguage="SQL"),
+        )
+
+    def run_event(self, event: OurEvent, state: RunState, *, run: Run) -> RunEvent:
+        job_type = job_type_job.JobTypeJobFacet(
+            processingType="BATCH", integration="LAKEHOUSE_TUI", jobType="JOB"
+        )
+        job = Job(self.namespace, self.job_name, facets={"jobType": _facet("jobType", job_type)})
+        return RunEvent(
+            eventType=state, eventTime=_time(event.ts), run=run, job=job, producer=PRODUCER
+        )
+
+    def asset_event(
+        self,
+        event: OurEvent,
+        state: RunState,
+        key: str,
+        *,
+        metadata: dict[str, Any] | None = None,
+        run_facets: Any | None = None,
+    ) -> RunEvent:
+        asset = self.graph.assets[key]
+        parent = parent_run.ParentRunFacet(
+            run=parent_run.Run(runId=run_uuid(self.run_id), facets=None),
+            job=parent_run.Job(namespace=self.namespace, name=self.job_name, facets=None),
+        )
+        facets: dict[str, Any] = {"parent": _facet("parent", parent)}
+        if run_facets is not None:
+            facets["errorMessage"] = run_facets
+        kind = ASSET_JOB_TYPES.get(asset.kind, "MODEL")
+        job_type = job_type_job.JobTypeJobFacet(
+            processingType="BATCH",
+            integration="DBT" if kind == "MODEL" else "LAKEHOUSE_TUI",
+            jobType=kind,
+        )
+        job_facets: dict[str, Any] = {"jobType": _facet("jobType", job_type)}
+        # dbt writes the compiled SQL after it reports the model started: sent at its end.
+        sql = self.compiled(key) if state != RunState.START else None
+        if sql:
+            job_facets["sql"] = _facet("sql", sql_job.SQLJobFacet(query=sql))
+        output_facets = self.output_facets(key, metadata) if state != RunState.START else {}
+        inputs = [InputDataset(ns, name) for ns, name in self.inputs(key)]
+        namespace, name = self.dataset(key)
+        outputs = [
+            OutputDataset(
+                namespace,
+                name,
+                facets=output_facets.get("dataset", {}),
+                outputFacets=output_facets.get("output", {}),
+            )
+        ]
+        return RunEvent(
+            eventType=state,
+            eventTime=_time(event.ts),
+            run=Run(run_uuid(self.run_id, key), facets=facets),
+            job=Job(self.namespace, key, facets=job_facets),
+            producer=PRODUCER,
+            inputs=inputs,
+            outputs=outputs,
+        )
+
+    def output_facets(self, key: str, metadata: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+        asset = self.graph.assets[key]
+        dataset: dict[str, Any] = {}
+        output: dict[str, Any] = {}
+        columns = [(c.name, c.data_type, c.description) for c in asset.columns]
+        if not columns and asset.kind in ("raw", "airbyte"):
+            columns = [(name, None, "") for name in EXPECTED_COLUMNS]
+        if not columns and metadata and isinstance(metadata.get("columns"), list):
+            columns = [(str(c), None, "") for c in metadata["columns"]]
+        if columns:
+            fields = [
+                schema_dataset.SchemaDatasetFacetFields(
+                    name=name, type=kind or None, description=text or None
+                )
+                for name, kind, text in columns
+            ]
+            dataset["schema"] = _facet("schema", schema_dataset.SchemaDatasetFacet(fields=fields))
+        lineage = self.column_lineage(key)
+        if lineage:
+            dataset["columnLineage"] = _facet("columnLineage", lineage)
+        if key in self.assertions:
+            assertions = data_quality_assertions_dataset.DataQualityAssertionsDatasetFacet(
+                assertions=self.assertions.pop(key)
+            )
+            dataset["dataQualityAssertions"] = _facet("dataQualityAssertions", assertions)
+        rows = (metadata or {}).get("rows")
+        if isinstance(rows, int) and metadata is not None:
+            size = metadata.get("bytes")
+            stats = output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(
+                rowCount=rows, size=size if isinstance(size, int) else None
+            )
+            output["outputStatistics"] = _facet("outputStatistics", stats)
+        return {"dataset": dataset, "output": output}
+
+    def column_lineage(self, key: str) -> Any | None:
+        if key not in self.targets:
+            return None
+        lineage = column_lineage.model_lineage(self.graph, self.setup, key, self.targets[key])
+        if not lineage:
+            return None
+        fields = {}
+        for column, sources in lineage.items():
+            inputs = []
+            for source in sources:
+                namespace, name = self.dataset(source.asset, reader=key)
+                field = column_lineage_dataset.InputField(
+                    namespace, name, source.column, transformations=None
+                )
+                inputs.append(field)
+            fields[column] = column_lineage_dataset.Fields(inputFields=inputs)
+        return column_lineage_dataset.ColumnLineageDatasetFacet(fields=fields, dataset=None)
+
+    def compiled(self, key: str) -> str | None:
+        if key not in self.targets:
+            return None
+        asset = self.graph.assets[key]
+        return column_lineage.compiled_sql(self.setup, asset.path, self.targets[key])
+
+    def inputs(self, key: str) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        for up in self.graph.order(self.graph.upstream(key, depth=1)):
+            dataset = self.dataset(up, reader=key)
+            if dataset not in found:
+                found.append(dataset)
+        return found
+
+    def dataset(self, key: str, *, reader: str | None = None) -> tuple[str, str]:
+        """(namespace, name) of the table or files asset `key` writes, as `reader` sees it
+        (a PostgreSQL mart reads the published copy of a curated table)."""
+        asset = self.graph.assets[key]
+        if asset.kind in ("raw", "airbyte"):
+            return self.namespaces["file"], "*.parquet"
+        table = str(asset.relation or key)
+        on_postgres = asset.kind == "postgres" or (
+            reader is not None and self.graph.assets[reader].kind == "postgres"
+        )
+        if on_postgres:
+            if asset.kind == "postgres":
+                table = f"{self.config.postgres.schema}.{table.rpartition('.')[2]}"
+            return self.namespaces["postgres"], table
+        return self.namespaces["duckdb"], table
+
+
+def _time(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat()
