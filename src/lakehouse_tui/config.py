@@ -9,7 +9,6 @@ Secrets are never read here: the config only names the environment variables tha
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from lakehouse_tui.config_checks import (
     string,
     timezone_name,
 )
+from lakehouse_tui.config_locate import Locator
 from lakehouse_tui.config_openlineage import OpenLineageSettings, openlineage_settings
 from lakehouse_tui.config_sensor import FreshnessPolicy, SensorSettings, freshness_policies
 from lakehouse_tui.errors import ConfigError
@@ -219,34 +219,8 @@ class Config:
         return self.state_dir / "runs.sqlite"
 
 
-class _Locator:
-    """Finds the line of a key in the TOML text, for error messages (best effort)."""
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-
-    def line_of(self, section: str, key: str | None = None) -> int | None:
-        in_section = False
-        header = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_.\-\"]+)\s*\]\]?")
-        for number, line in enumerate(self.lines, start=1):
-            match = header.match(line)
-            if match:
-                name = match.group(1).strip('"')
-                in_section = name == section or name.startswith(section + ".")
-                if key is None and in_section:
-                    return number
-                continue
-            if (
-                in_section
-                and key is not None
-                and re.match(rf"^\s*\"?{re.escape(key)}\"?\s*=", line)
-            ):
-                return number
-        return None
-
-
 def _fail(
-    path: Path | None, locator: _Locator | None, section: str, key: str | None, msg: str
+    path: Path | None, locator: Locator | None, section: str, key: str | None, msg: str
 ) -> ConfigError:
     where = str(path) if path else "config"
     line = locator.line_of(section, key) if locator else None
@@ -261,7 +235,7 @@ def _section_values(
     section: str,
     keys: Mapping[str, Key],
     path: Path | None,
-    locator: _Locator | None,
+    locator: Locator | None,
 ) -> dict[str, Any]:
     values = {name: key.default for name, key in keys.items()}
     for name, value in raw.items():
@@ -276,7 +250,7 @@ def _section_values(
 
 
 def _connections(
-    raw: Any, path: Path | None, locator: _Locator | None
+    raw: Any, path: Path | None, locator: Locator | None
 ) -> tuple[AirbyteConnection, ...]:
     if not isinstance(raw, list):
         raise _fail(
@@ -299,7 +273,7 @@ def _connections(
     return tuple(result)
 
 
-def _keymap(raw: Mapping[str, Any], path: Path | None, locator: _Locator | None) -> dict[str, str]:
+def _keymap(raw: Mapping[str, Any], path: Path | None, locator: Locator | None) -> dict[str, str]:
     """binding id -> key; `tab.overview = "7"` (a dotted TOML key) means the id tab.overview."""
     flat: dict[str, Any] = {}
     for name, value in raw.items():
@@ -318,7 +292,7 @@ def _keymap(raw: Mapping[str, Any], path: Path | None, locator: _Locator | None)
 
 
 def _freshness(
-    raw: Mapping[str, Any], path: Path | None, locator: _Locator | None
+    raw: Mapping[str, Any], path: Path | None, locator: Locator | None
 ) -> tuple[FreshnessPolicy, ...]:
     def where_of(name: str) -> str:
         line = locator.line_of("freshness", name) if locator else None
@@ -338,7 +312,7 @@ def _resolve_path(value: str, base: Path | None) -> Path:
 
 def from_mapping(raw: Mapping[str, Any], path: Path | None = None, text: str = "") -> Config:
     """Build a Config from parsed TOML; relative paths are relative to the config file."""
-    locator = _Locator(text) if text else None
+    locator = Locator(text) if text else None
     for section, value in raw.items():
         if section not in SCHEMA:
             known = ", ".join(f"[{s}]" for s in SCHEMA)
