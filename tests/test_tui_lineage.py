@@ -8,12 +8,12 @@ import io
 
 import pytest
 from rich.console import Console
-from test_tui_support import Lake, anyio_backend, base_lake, lake, settle  # noqa: F401
 
 from lakehouse_tui import config as config_module
 from lakehouse_tui.tui.app import create_app
 from lakehouse_tui.tui.widgets.asset_detail import AssetDetail
 from lakehouse_tui.tui.widgets.asset_tree import AssetTree
+from tui_fixtures import Lake, anyio_backend, base_lake, lake, settle  # noqa: F401
 
 pytestmark = [pytest.mark.slow, pytest.mark.anyio]
 
