@@ -21,7 +21,7 @@ from lakehouse_tui import config as config_module
 from lakehouse_tui.core import checks, manifest, warehouse
 from lakehouse_tui.core.workspace import Workspace
 
-ALL_CHECKS = 18
+ALL_CHECKS = 17  # dbt data tests; the raw step adds raw_no_duplicate_readings
 BY_DBT = "relationships_fact_bioreactor_batch_stats_batch_id__batch_id__ref_dim_batch_"
 
 
@@ -106,7 +106,7 @@ def test_checks_run_in_the_executor_and_dbt_runs_only_the_rest(built_lake: Lake)
     dbt_step = next(e for e in events if e["event"] == "step_started" and e["step"] == "dbt duckdb")
     assert dbt_step["message"].endswith(f"{BY_DBT} --indirect-selection empty")
     evaluated = [e for e in events if e["event"] == "check_evaluated"]
-    assert len(evaluated) == ALL_CHECKS
+    assert len(evaluated) == ALL_CHECKS + 1  # and the raw step's duplicate-readings check
     assert {e["status"] for e in evaluated} == {"pass"}
     run_id = events[0]["run_id"]
     logs = [

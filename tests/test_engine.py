@@ -64,7 +64,7 @@ def test_plan_order(parsed_workspace: Any) -> None:
         "relationships_fact_bioreactor_batch_stats_batch_id__batch_id__ref_dim_batch_",
     )
     assert plan.steps[1].indirect_selection == "empty"
-    assert len(plan.steps[1].executor_checks) == 17
+    assert len(plan.steps[1].executor_checks) == 16
     assert plan.steps[1].target == "duckdb"
     # Every asset comes after its parents.
     position = {key: i for i, key in enumerate(plan.assets)}

@@ -145,9 +145,15 @@ def test_the_same_reading_twice_in_a_file_is_a_warning(lake: Lake) -> None:
     pq.write_table(pa.concat_tables([table, table.slice(0, 5)]), path)
     result = lake.cli("--materialize", "*")
     assert result.code == 0, result.err  # a warning does not fail the run
-    check = lake.check_results(lake.last_run()["id"])["stg_bioreactor_no_duplicate_readings"]
+    check = lake.check_results(lake.last_run()["id"])["raw_no_duplicate_readings"]
     assert (check["status"], check["severity"], check["failures"]) == ("warn", "warn", 5)
-    assert "check stg_bioreactor_no_duplicate_readings on stg_bioreactor: warn" in result.err
+    assert "FB-2026-001.parquet (5)" in check["message"]
+    assert "check raw_no_duplicate_readings on raw_bioreactor_data: warn" in result.err
+    # Counted when the file is validated, once: an unchanged file is not read again.
+    again = lake.cli("--materialize", "raw_bioreactor_data")
+    assert again.code == 0
+    check = lake.check_results(lake.last_run()["id"])["raw_no_duplicate_readings"]
+    assert (check["status"], check["failures"]) == ("warn", 5)
 
 
 def test_plain_dbt_without_the_file_list_reads_the_raw_dir(lake: Lake) -> None:

@@ -179,7 +179,7 @@ def test_dry_run_prints_ordered_steps_with_the_exact_dbt_select(parsed_workspace
         f"{RELATIONSHIPS} --indirect-selection empty",
         "     assets: stg_bioreactor, dim_batch, fact_bioreactor_batch_stats, "
         "int_bioreactor_downsample_5m, mart_bioreactor_overview",
-        "     checks: 17 evaluated by the executor, 1 by dbt (in the --select)",
+        "     checks: 16 evaluated by the executor, 1 by dbt (in the --select)",
     ]
     # Nothing ran: no run recorded, no warehouse.
     assert lake.runs() == []

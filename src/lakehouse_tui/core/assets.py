@@ -122,6 +122,18 @@ def airbyte_asset(key: str, connection: Any, description: str = "") -> Asset:
     )
 
 
+# Evaluated by the raw step on each new or changed file (core.raw), not by dbt: on the
+# staging view it re-read every file on every run (2.6 s of a 5 s warm run at 10M rows).
+RAW_DUPLICATES_CHECK = Check(
+    name="raw_no_duplicate_readings",
+    unique_id="lakehouse_tui.raw_no_duplicate_readings",
+    asset_key=RAW_ASSET,
+    test="no_duplicate_readings",
+    column=None,
+    severity="warn",
+)
+
+
 def raw_asset(upstream: tuple[str, ...] = ()) -> Asset:
     return Asset(
         key=RAW_ASSET,
@@ -131,6 +143,7 @@ def raw_asset(upstream: tuple[str, ...] = ()) -> Asset:
         "batch, long format (batch_id, equipment_id, ts, tag, value, site).",
         deps=upstream,
         tags=("raw",),
+        checks=(RAW_DUPLICATES_CHECK,),
     )
 
 

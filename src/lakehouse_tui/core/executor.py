@@ -218,6 +218,7 @@ class Executor:
             recorder.fail(key, str(err))
             return
         recorder.record_materialization(key, scan.metadata(), raw.fingerprint(raw_dir))
+        record_duplicate_readings(recorder, scan)
 
 
 def postgres_mart_keys(plan: Plan) -> list[str]:
@@ -227,3 +228,18 @@ def postgres_mart_keys(plan: Plan) -> list[str]:
         if step.kind == "dbt" and step.target == "postgres"
         for key in step.assets
     ]
+
+
+def record_duplicate_readings(recorder: RunRecorder, scan: raw.RawScan) -> None:
+    """The raw asset's warn check: the same reading (batch, tag, ts) twice within a file."""
+    from lakehouse_tui.core.assets import RAW_DUPLICATES_CHECK
+
+    found = scan.duplicate_readings
+    if not found:
+        recorder.record_check(RAW_DUPLICATES_CHECK, "pass", 0, "")
+        return
+    total = sum(count for _, count in found)
+    files = ", ".join(f"{name} ({count})" for name, count in found[:5])
+    message = f"{total} reading(s) occur more than once (same batch, tag and ts) in {files}"
+    recorder.record_check(RAW_DUPLICATES_CHECK, "warn", total, message)
+    recorder.log(RAW_DUPLICATES_CHECK.asset_key, "warn", message)

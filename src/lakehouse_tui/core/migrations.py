@@ -95,4 +95,10 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         alter table check_results add column sample_json text;
         """,
     ),
+    (
+        "004_raw_file_duplicate_readings",
+        """
+        alter table raw_file_scans add column duplicate_readings integer;
+        """,
+    ),
 )

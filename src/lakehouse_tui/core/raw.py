@@ -55,6 +55,7 @@ class RawScan:
     ts_max: datetime | None
     batch_ids: tuple[str, ...]
     names: tuple[str, ...] = ()  # the validated files, by name in the raw dir
+    duplicate_readings: tuple[tuple[str, int], ...] = ()  # (file name, repeated readings)
 
     def metadata(self) -> dict[str, Any]:
         return {
@@ -65,6 +66,7 @@ class RawScan:
             "ts_max": self.ts_max.isoformat(sep=" ") if self.ts_max else None,
             "batch_count": len(self.batch_ids),
             "batch_ids": list(self.batch_ids[:50]),
+            "duplicate_readings": sum(count for _, count in self.duplicate_readings),
         }
 
 
@@ -156,6 +158,9 @@ class FileScan:
     ts_min: str | None
     ts_max: str | None
     batch_ids: tuple[str, ...]
+    # Readings (batch, tag, ts) that occur more than once in the file; None: not counted yet
+    # (validated by an older version).
+    duplicate_readings: int | None = None
 
 
 def scan_file(connection: Any, path: Path) -> FileScan:
@@ -196,6 +201,7 @@ def scan_file(connection: Any, path: Path) -> FileScan:
     try:
         low, high = (_timestamp(v) for v in _bounds(connection, path, "ts"))
         batch_ids = _batch_ids(connection, path)
+        duplicates = _duplicate_readings(connection, path)
     except (duckdb.Error, ValueError) as err:
         raise DataError(
             f"{path}: cannot read its data ({str(err).splitlines()[0]}); replace or remove it"
@@ -206,7 +212,19 @@ def scan_file(connection: Any, path: Path) -> FileScan:
         low.isoformat(sep=" ") if low else None,
         high.isoformat(sep=" ") if high else None,
         tuple(sorted(batch_ids)),
+        duplicates,
     )
+
+
+def _duplicate_readings(connection: Any, path: Path) -> int:
+    """How many readings (batch, tag, ts) the file holds more than once. It reads the file's
+    three key columns, once per new or changed file: the check costs the new batch only."""
+    row = connection.execute(
+        "select count(*) from (select 1 from read_parquet(?) "
+        "group by batch_id, tag, ts having count(*) > 1)",
+        [glob_literal(path)],
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def scan(
@@ -233,7 +251,7 @@ def scan(
         for path in files:
             try:
                 key = file_key(path)
-                if key in known:
+                if key in known and known[key].duplicate_readings is not None:
                     results[key] = by_path[path] = known[key]
                     continue
                 if connection is None:
@@ -261,6 +279,11 @@ def scan(
         ts_max=_timestamp(max(highs)) if highs else None,
         batch_ids=tuple(sorted({b for s in scans for b in s.batch_ids})),
         names=tuple(path.name for path in files),
+        duplicate_readings=tuple(
+            (path.name, count)
+            for path, found in by_path.items()
+            if (count := found.duplicate_readings or 0)
+        ),
     )
     return summary, results
 

@@ -320,9 +320,18 @@ class RunStore(StoreQueries):
         with self._transaction() as db:
             db.execute("delete from raw_file_scans")
             db.executemany(
-                "insert into raw_file_scans values (?, ?, ?, ?, ?, ?)",
+                "insert into raw_file_scans (file_key, rows, bytes, ts_min, ts_max, "
+                "batch_ids_json, duplicate_readings) values (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (key, s.rows, s.bytes, s.ts_min, s.ts_max, json.dumps(list(s.batch_ids)))
+                    (
+                        key,
+                        s.rows,
+                        s.bytes,
+                        s.ts_min,
+                        s.ts_max,
+                        json.dumps(list(s.batch_ids)),
+                        s.duplicate_readings,
+                    )
                     for key, s in scans.items()
                 ],
             )
@@ -338,6 +347,7 @@ class RunStore(StoreQueries):
                 row["ts_min"],
                 row["ts_max"],
                 tuple(json.loads(row["batch_ids_json"])),
+                row["duplicate_readings"],
             )
             for row in rows
         }
