@@ -8,7 +8,6 @@ Each run gets its own `RunRecorder` (core.run_recorder); each step kind its runn
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,7 +16,6 @@ from lakehouse_tui.config import Config
 from lakehouse_tui.core import cancel, raw, versions
 from lakehouse_tui.core.dbt_setup import DbtSetup
 from lakehouse_tui.core.graph import AssetGraph
-from lakehouse_tui.core.lock import LockHolder, RunLock
 from lakehouse_tui.core.plan import Plan, Step
 from lakehouse_tui.core.run_events import (  # re-exported: the run protocol's home is run_events
     CANCELLED,
@@ -77,21 +75,6 @@ class Executor:
             "dbt": self.run_dbt,
             "publish": self.run_publish,
         }
-
-    def run(
-        self,
-        plan: Plan,
-        *,
-        trigger: str,
-        job: str | None = None,
-        wait: bool = False,
-        run_id: str | None = None,
-    ) -> RunOutcome:
-        """Take the run lock and run the plan."""
-        run_id = run_id or new_run_id()
-        holder = LockHolder(run_id, os.getpid(), trigger, time.time())
-        with RunLock(self.config.state_dir / "run.lock", holder, wait=wait):
-            return self.run_locked(plan, trigger=trigger, job=job, run_id=run_id)
 
     def run_locked(self, plan: Plan, *, trigger: str, job: str | None, run_id: str) -> RunOutcome:
         """Run the plan; the caller holds the run lock (as `run_id`)."""
