@@ -76,6 +76,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
             job=args.job,
             trigger=args.trigger,
             skip_unchanged=args.skip_unchanged,
+            partitions=tuple(args.partition or ()),
+            partition_ranges=tuple(args.partition_range or ()),
+            full_refresh=args.full_refresh,
             # --max-wait DURATION is --wait with its own bound.
             wait=args.wait or args.max_wait is not None,
             json=args.json,

@@ -96,6 +96,16 @@ class PartitionSummary:
     pending_files: int = 0
     statuses: list[PartitionStatus] = field(default_factory=list)
 
+    def counts(self) -> dict[str, int]:
+        return {
+            "total": self.total,
+            "materialized": self.materialized,
+            "stale": self.stale,
+            "failed": self.failed,
+            "deleted": self.deleted,
+            "pending_files": self.pending_files,
+        }
+
     def describe(self) -> str:
         text = f"{self.materialized}/{self.total} materialized"
         for count, word in ((self.stale, "stale"), (self.failed, "failed")):
