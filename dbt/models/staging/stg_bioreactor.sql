@@ -10,7 +10,8 @@ select
     cast(site as varchar) as site,
     lakehouse_tui_file as source_file
 from read_parquet(
-    {{ raw_parquet_glob() }}, union_by_name = true, filename = 'lakehouse_tui_file'
+    {{ raw_parquet_glob() }}, union_by_name = {{ raw_union_by_name() }},
+    filename = 'lakehouse_tui_file'
 )
 where {{ raw_file_filter('lakehouse_tui_file') }}
   and batch_id is not null

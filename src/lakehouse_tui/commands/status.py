@@ -85,7 +85,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
             f"{fresh[s.key].describe():<16} {s.stale_reason if s.stale else 'no'}"
         )
     for s in statuses:
-        if s.partitions:
+        if s.partition_counts and s.partition_counts["total"]:
             print(f"{s.key}: partitions {s.partitions}")
     for s in statuses:
         if s.kind == "postgres":

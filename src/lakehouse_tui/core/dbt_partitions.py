@@ -6,11 +6,15 @@ Created by the executor for the step, from the run's scope (core.partition_scope
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from lakehouse_tui.core import partition_recording, partitions
+from lakehouse_tui.core.assets import Check
+from lakehouse_tui.core.checks import CheckSql
 from lakehouse_tui.core.graph import AssetGraph
 from lakehouse_tui.core.partition_scope import BatchScope
 from lakehouse_tui.core.partitions import RawPartitions
@@ -36,6 +40,29 @@ class StepPartitions:
     def built_whole(self, key: str) -> None:
         """dbt built the model from every batch after all (its table did not exist)."""
         self.rebuilt_whole.add(key)
+
+    def scope_view_checks(
+        self, key: str, own: list[tuple[Check, CheckSql]]
+    ) -> list[tuple[Check, CheckSql]]:
+        """A scoped view's checks read only the scope's files: the view is the raw data, and
+        the other batches' files have not changed since their checks passed on them."""
+        asset = self.graph.assets[key]
+        if key not in self.scope.scoped or asset.materialized != "view":
+            return own
+        schema, _, table = str(asset.relation).partition(".")
+        relation = re.compile(rf'(?:"[^"]*"\.)?"{re.escape(schema)}"\."{re.escape(table)}"')
+        files = ", ".join(
+            "'" + f"{self.raw_dir}/{name}".replace("'", "''") + "'" for name in self.scope.files
+        )
+        condition = f"list_contains([{files}]::varchar[], source_file)"
+
+        def scoped(found: re.Match[str]) -> str:
+            return f"(select * from {found.group(0)} where {condition})"
+
+        return [
+            (check, dataclasses.replace(sql, sql=relation.sub(scoped, sql.sql)))
+            for check, sql in own
+        ]
 
     def partitioned(self, keys: Iterable[str]) -> list[str]:
         return [k for k in keys if partitions.is_partitioned(self.graph, k)]

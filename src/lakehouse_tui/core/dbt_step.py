@@ -226,6 +226,9 @@ class DbtStep:
         """Evaluate a just-built view's checks; why its downstream must not run, if so."""
         from lakehouse_tui.core import checks
 
+        if self.partitions is not None:
+            own = self.partitions.scope_view_checks(key, own)
+
         def evaluate_all(session: Session) -> list[tuple[Check, CheckResult]]:
             return [(check, checks.evaluate(session.cursor, sql)) for check, sql in own]
 

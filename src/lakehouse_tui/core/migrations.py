@@ -105,6 +105,7 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         "005_partitions",
         """
         alter table raw_file_scans add column batch_stats_json text;
+        alter table raw_file_scans add column schema_signature text;
         alter table runs add column partitions_json text;
         create table partitions (
             asset_key text not null,

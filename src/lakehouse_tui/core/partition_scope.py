@@ -63,7 +63,7 @@ class BatchScope:
             text = f"{len(self.present)} batch(es)"
             if self.deleted:
                 text += f" and {len(self.deleted)} deleted"
-            parts.append(f"{text} in {len(self.scoped)} incremental model(s)")
+            parts.append(f"{text} in {len(self.scoped)} partitioned model(s)")
         if self.whole:
             parts.append(f"{len(self.whole)} model(s) rebuilt from all batches")
         return "; ".join(parts) or "no partitioned model"

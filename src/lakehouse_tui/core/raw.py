@@ -26,6 +26,7 @@ from typing import Any
 from lakehouse_tui.errors import DataError
 
 RAW_FILES_ENV = "LAKEHOUSE_TUI_RAW_FILES"  # read by the dbt project's raw_file_filter()
+RAW_UNIFORM_ENV = "LAKEHOUSE_TUI_RAW_UNIFORM"  # read by raw_union_by_name()
 EXPECTED_COLUMNS = ("batch_id", "equipment_id", "ts", "tag", "value", "site")
 STRING_COLUMNS = ("batch_id", "equipment_id", "tag", "site")
 
@@ -57,6 +58,7 @@ class RawScan:
     batch_ids: tuple[str, ...]
     names: tuple[str, ...] = ()  # the validated files, by name in the raw dir
     duplicate_readings: tuple[tuple[str, int], ...] = ()  # (file name, repeated readings)
+    uniform_schema: bool = False  # every file has the same column names and types
 
     def metadata(self) -> dict[str, Any]:
         return {
@@ -97,8 +99,13 @@ def glob_literal(path: Path) -> str:
 
 
 def dbt_env(scan: RawScan) -> dict[str, str]:
-    """What tells the dbt staging model to read exactly the validated files."""
-    return {RAW_FILES_ENV: json.dumps(list(scan.names))}
+    """What tells the dbt staging model to read exactly the validated files, and whether
+    they share one schema: then DuckDB binds the view on one file's footer instead of
+    reading every file's (union_by_name), so a query of a few batches opens only theirs."""
+    return {
+        RAW_FILES_ENV: json.dumps(list(scan.names)),
+        RAW_UNIFORM_ENV: "1" if scan.uniform_schema else "",
+    }
 
 
 def _type_problem(name: str, duck_type: str) -> str | None:
@@ -164,6 +171,7 @@ class FileScan:
     duplicate_readings: int | None = None
     # (batch, rows, ts_min, ts_max) per batch, for a file holding several (one: the file's own).
     batch_stats: tuple[tuple[str, int, str | None, str | None], ...] = ()
+    schema_signature: str | None = None  # its columns' names and types, in name order
 
     def stats_of(self, batch: str) -> tuple[int, str | None, str | None]:
         """Rows and time range of one of the file's batches."""
@@ -225,6 +233,7 @@ def scan_file(connection: Any, path: Path) -> FileScan:
         tuple(sorted(batch_ids)),
         duplicates,
         per_batch,
+        ",".join(f"{name}:{kind}" for name, kind in sorted(columns.items())),
     )
 
 
@@ -307,14 +316,17 @@ def scan(
             for path, found in by_path.items()
             if (count := found.duplicate_readings or 0)
         ),
+        uniform_schema=len({s.schema_signature for s in scans}) == 1,
     )
     return summary, results
 
 
 def _complete(found: FileScan) -> bool:
     """Validated by a version that recorded all we need now (else read the file again)."""
-    return found.duplicate_readings is not None and (
-        len(found.batch_ids) <= 1 or bool(found.batch_stats)
+    return (
+        found.duplicate_readings is not None
+        and found.schema_signature is not None
+        and (len(found.batch_ids) <= 1 or bool(found.batch_stats))
     )
 
 

@@ -322,8 +322,8 @@ class RunStore(StoreQueries, PartitionRecords):
             db.execute("delete from raw_file_scans")
             db.executemany(
                 "insert into raw_file_scans (file_key, rows, bytes, ts_min, ts_max, "
-                "batch_ids_json, duplicate_readings, batch_stats_json) "
-                "values (?, ?, ?, ?, ?, ?, ?, ?)",
+                "batch_ids_json, duplicate_readings, batch_stats_json, schema_signature) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         key,
@@ -334,6 +334,7 @@ class RunStore(StoreQueries, PartitionRecords):
                         json.dumps(list(s.batch_ids)),
                         s.duplicate_readings,
                         json.dumps(s.batch_stats) if s.batch_stats else None,
+                        s.schema_signature,
                     )
                     for key, s in scans.items()
                 ],
@@ -352,6 +353,7 @@ class RunStore(StoreQueries, PartitionRecords):
                 tuple(json.loads(row["batch_ids_json"])),
                 row["duplicate_readings"],
                 tuple(tuple(stat) for stat in json.loads(row["batch_stats_json"] or "[]")),
+                row["schema_signature"],
             )
             for row in rows
         }
