@@ -59,7 +59,9 @@ class BatchScope:
 
     def describe(self) -> str:
         parts = []
-        if self.scoped:
+        if self.scoped and not self.batches:
+            parts.append(f"no stale batch in {len(self.scoped)} partitioned model(s)")
+        elif self.scoped:
             text = f"{len(self.present)} batch(es)"
             if self.deleted:
                 text += f" and {len(self.deleted)} deleted"
