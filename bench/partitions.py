@@ -266,6 +266,14 @@ def main() -> None:
     print(f"  full warm / floor          {med['full warm'] / med['floor']:.2f}x  (target <= 1.15x)")
     print(f"  full CLI / floor           {med['full CLI'] / med['floor']:.2f}x")
     print(f"  full CLI / dbt build       {med['full CLI'] / med['dbt build']:.2f}x")
+    cmed = {name: statistics.median(values) for name, values in cpu.items()}
+    print("CPU seconds (user + system), medians:")
+    print("  " + ", ".join(f"{k} {v:.2f}" for k, v in cmed.items()))
+    print(
+        f"  by CPU: 1 batch warm / full warm {cmed['1 batch warm'] / cmed['full warm']:.1%}, "
+        f"dbt build / 1 batch warm {cmed['dbt build'] / cmed['1 batch warm']:.1f}x, "
+        f"full warm / floor {cmed['full warm'] / cmed['floor']:.2f}x"
+    )
     print(
         "  peak memory (max RSS): " + ", ".join(f"{k} {v / 1024:.0f} MiB" for k, v in peaks.items())
     )
