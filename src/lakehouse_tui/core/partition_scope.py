@@ -22,12 +22,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from lakehouse_tui.core import partitions
+from lakehouse_tui.core.dbt_setup import RUN_SCOPED_ENV
 from lakehouse_tui.core.graph import AssetGraph
 from lakehouse_tui.core.partitions import PartitionState, RawPartitions
 
-SCOPED_MODELS_ENV = "LAKEHOUSE_TUI_SCOPED_MODELS"
-BATCHES_ENV = "LAKEHOUSE_TUI_BATCHES"
-BATCH_FILES_ENV = "LAKEHOUSE_TUI_BATCH_FILES"
+SCOPED_MODELS_ENV, BATCHES_ENV, BATCH_FILES_ENV = RUN_SCOPED_ENV
 
 
 @dataclass(frozen=True)
@@ -59,7 +58,9 @@ class BatchScope:
 
     def describe(self) -> str:
         parts = []
-        if self.scoped:
+        if self.scoped and not self.batches:
+            parts.append(f"no stale batch in {len(self.scoped)} partitioned model(s)")
+        elif self.scoped:
             text = f"{len(self.present)} batch(es)"
             if self.deleted:
                 text += f" and {len(self.deleted)} deleted"
