@@ -62,7 +62,7 @@ def replay(url: str, repeats: int) -> tuple[float, list[float]]:
     from lakehouse_tui import config as config_module
     from lakehouse_tui.core.executor import RunEvent
     from lakehouse_tui.core.workspace import Workspace
-    from lakehouse_tui.integrations.openlineage_emitter import LineageEmitter
+    from lakehouse_tui.integrations.openlineage_emitter import LineageContext, LineageEmitter
     from lakehouse_tui.integrations.openlineage_outbox import Outbox
 
     base = config_module.load(None)
@@ -76,9 +76,10 @@ def replay(url: str, repeats: int) -> tuple[float, list[float]]:
         times: list[float] = []
         for _ in range(repeats + 1):
             started = time.process_time()
-            emitter = LineageEmitter(
-                config, workspace.graph, workspace.setup, job_name="selection:*", targets=targets
+            context = LineageContext(
+                config, workspace.graph, workspace.setup, "selection:*", targets
             )
+            emitter = LineageEmitter(context)
             for event in events:
                 emitter(event)
             emitter.close()

@@ -8,7 +8,13 @@ events each one means, as JSON-ready dicts built with the `openlineage-python` e
 - each asset a child run (job = the asset key, `parent` facet naming the run): START when it
   starts, COMPLETE when materialized (output `schema`, `columnLineage` for dbt models,
   `outputStatistics`, `dataQualityAssertions` from its checks), FAIL with the reason, ABORT
-  when cancelled. Job facets `jobType` and, for dbt models, `sql` (the compiled query).
+  when cancelled. Job facets `jobType` and, for dbt models, `sql` (the compiled query);
+- the publish step a child run per table it copies to PostgreSQL
+  (`integrations.openlineage_publish`: job `publish:<schema.table>`, the DuckDB table in,
+  the PostgreSQL copy out), so Marquez links the copy, and the marts that read it, to the
+  DuckDB original;
+- a no-op run (everything selected unchanged) only its START and COMPLETE: no asset ran, so
+  no child run is reported (`openlineage_emitter.report_noop`).
 
 Datasets are named so that Marquez links them across assets: `duckdb://<warehouse file>`,
 `postgres://host:port` or `file://<raw dir>` with `schema.table`. Facet `_schemaURL`s name
@@ -42,10 +48,8 @@ from lakehouse_tui.core import column_lineage
 from lakehouse_tui.core.raw import EXPECTED_COLUMNS
 
 if TYPE_CHECKING:
-    from lakehouse_tui.config import Config
-    from lakehouse_tui.core.dbt_setup import DbtSetup
     from lakehouse_tui.core.executor import RunEvent as OurEvent
-    from lakehouse_tui.core.graph import AssetGraph
+    from lakehouse_tui.integrations.openlineage_emitter import LineageContext
 
 PRODUCER = "https://github.com/lakehouse-tui/lakehouse-tui"
 SPEC = "https://openlineage.io/spec"
@@ -63,7 +67,11 @@ FACET_SCHEMAS = {
     "sql": f"{SPEC}/1-0-1/SQLJobFacet.json#/$defs/SQLJobFacet",
     "jobType": f"{SPEC}/facets/2-0-4/JobTypeJobFacet.json#/$defs/JobTypeJobFacet",
 }
-RUN_STATES = {"succeeded": RunState.COMPLETE, "cancelled": RunState.ABORT}
+RUN_STATES = {
+    "succeeded": RunState.COMPLETE,
+    "noop": RunState.COMPLETE,
+    "cancelled": RunState.ABORT,
+}
 ASSET_JOB_TYPES = {"raw": "RAW_FILES", "airbyte": "SYNC"}
 RUN_ID_NAMESPACE = uuid.UUID("6f1d7d4e-3d0a-4a57-9a3c-7f0c1b2e9a10")
 
@@ -73,30 +81,26 @@ def run_uuid(run_id: str, asset: str | None = None) -> str:
     return str(uuid.uuid5(RUN_ID_NAMESPACE, run_id if asset is None else f"{run_id}/{asset}"))
 
 
-def _facet(name: str, facet: Any) -> Any:
-    facet._producer = PRODUCER
-    facet._schemaURL = FACET_SCHEMAS[name]
-    return facet
+def facet(name: str, built: Any) -> Any:
+    """`built` (a facet of the client's model) with our producer and its spec's schema URL."""
+    built._producer = PRODUCER
+    built._schemaURL = FACET_SCHEMAS[name]
+    return built
 
 
 class LineageTranslator:
     """Our run events in, OpenLineage events (dicts) out; one per run."""
 
-    def __init__(
-        self,
-        config: Config,
-        graph: AssetGraph,
-        setup: DbtSetup,
-        *,
-        job_name: str,
-        targets: dict[str, str],
-    ) -> None:
-        self.config = config
-        self.graph = graph
-        self.setup = setup
+    def __init__(self, context: LineageContext) -> None:
+        from lakehouse_tui.integrations.openlineage_publish import PublishJobs
+
+        config = self.config = context.config
+        self.graph = context.graph
+        self.setup = context.setup
         self.namespace = config.openlineage.namespace
-        self.job_name = job_name
-        self.targets = targets  # asset -> the dbt target its step builds on
+        self.job_name = context.job_name
+        self.targets = context.targets  # asset -> the dbt target its step builds on
+        self.publish = PublishJobs(self, context.publish)
         self.run_id = ""
         self.started: set[str] = set()
         self.assertions: dict[str, list[Any]] = {}
@@ -108,11 +112,12 @@ class LineageTranslator:
         }
 
     def translate(self, event: OurEvent) -> list[dict[str, Any]]:
+        built = self.publish.translate(event)
         handler = getattr(self, f"on_{event.event}", None)
-        if handler is None:
-            return []
-        built = handler(event)
-        return [] if built is None else [Serde.to_dict(built)]
+        if handler is not None:
+            one = handler(event)
+            built += [] if one is None else [one]
+        return [Serde.to_dict(e) for e in built]
 
     # -- the run --------------------------------------------------------------------------
 
@@ -176,16 +181,13 @@ class LineageTranslator:
     # -- building -------------------------------------------------------------------------
 
     def error(self, message: str) -> Any:
-        return _facet(
+        return facet(
             "errorMessage",
             error_message_run.ErrorMessageRunFacet(message=message, programmingLanguage="SQL"),
         )
 
     def run_event(self, event: OurEvent, state: RunState, *, run: Run) -> RunEvent:
-        job_type = job_type_job.JobTypeJobFacet(
-            processingType="BATCH", integration="LAKEHOUSE_TUI", jobType="JOB"
-        )
-        job = Job(self.namespace, self.job_name, facets={"jobType": _facet("jobType", job_type)})
+        job = Job(self.namespace, self.job_name, facets={"jobType": job_type("JOB")})
         return RunEvent(
             eventType=state, eventTime=_time(event.ts), run=run, job=job, producer=PRODUCER
         )
@@ -200,24 +202,12 @@ class LineageTranslator:
         run_facets: Any | None = None,
     ) -> RunEvent:
         asset = self.graph.assets[key]
-        parent = parent_run.ParentRunFacet(
-            run=parent_run.Run(runId=run_uuid(self.run_id), facets=None),
-            job=parent_run.Job(namespace=self.namespace, name=self.job_name, facets=None),
-        )
-        facets: dict[str, Any] = {"parent": _facet("parent", parent)}
-        if run_facets is not None:
-            facets["errorMessage"] = run_facets
         kind = ASSET_JOB_TYPES.get(asset.kind, "MODEL")
-        job_type = job_type_job.JobTypeJobFacet(
-            processingType="BATCH",
-            integration="DBT" if kind == "MODEL" else "LAKEHOUSE_TUI",
-            jobType=kind,
-        )
-        job_facets: dict[str, Any] = {"jobType": _facet("jobType", job_type)}
+        job_facets: dict[str, Any] = {"jobType": job_type(kind, dbt=kind == "MODEL")}
         # dbt writes the compiled SQL after it reports the model started: sent at its end.
         sql = self.compiled(key) if state != RunState.START else None
         if sql:
-            job_facets["sql"] = _facet("sql", sql_job.SQLJobFacet(query=sql))
+            job_facets["sql"] = facet("sql", sql_job.SQLJobFacet(query=sql))
         output_facets = self.output_facets(key, metadata) if state != RunState.START else {}
         inputs = [InputDataset(ns, name) for ns, name in self.inputs(key)]
         namespace, name = self.dataset(key)
@@ -229,11 +219,31 @@ class LineageTranslator:
                 outputFacets=output_facets.get("output", {}),
             )
         ]
+        return self.child_event(event, state, key, job_facets, inputs, outputs, run_facets)
+
+    def child_event(
+        self,
+        event: OurEvent,
+        state: RunState,
+        job: str,
+        job_facets: dict[str, Any],
+        inputs: list[InputDataset],
+        outputs: list[OutputDataset],
+        error: Any | None = None,
+    ) -> RunEvent:
+        """An event of a child run (job `job`) of this run: its `parent` facet names the run."""
+        parent = parent_run.ParentRunFacet(
+            run=parent_run.Run(runId=run_uuid(self.run_id), facets=None),
+            job=parent_run.Job(namespace=self.namespace, name=self.job_name, facets=None),
+        )
+        facets: dict[str, Any] = {"parent": facet("parent", parent)}
+        if error is not None:
+            facets["errorMessage"] = error
         return RunEvent(
             eventType=state,
             eventTime=_time(event.ts),
-            run=Run(run_uuid(self.run_id, key), facets=facets),
-            job=Job(self.namespace, key, facets=job_facets),
+            run=Run(run_uuid(self.run_id, job), facets=facets),
+            job=Job(self.namespace, job, facets=job_facets),
             producer=PRODUCER,
             inputs=inputs,
             outputs=outputs,
@@ -249,28 +259,22 @@ class LineageTranslator:
         if not columns and metadata and isinstance(metadata.get("columns"), list):
             columns = [(str(c), None, "") for c in metadata["columns"]]
         if columns:
-            fields = [
-                schema_dataset.SchemaDatasetFacetFields(
-                    name=name, type=kind or None, description=text or None
-                )
-                for name, kind, text in columns
-            ]
-            dataset["schema"] = _facet("schema", schema_dataset.SchemaDatasetFacet(fields=fields))
+            dataset["schema"] = schema_facet(columns)
         lineage = self.column_lineage(key)
         if lineage:
-            dataset["columnLineage"] = _facet("columnLineage", lineage)
+            dataset["columnLineage"] = facet("columnLineage", lineage)
         if key in self.assertions:
             assertions = data_quality_assertions_dataset.DataQualityAssertionsDatasetFacet(
                 assertions=self.assertions.pop(key)
             )
-            dataset["dataQualityAssertions"] = _facet("dataQualityAssertions", assertions)
+            dataset["dataQualityAssertions"] = facet("dataQualityAssertions", assertions)
         rows = (metadata or {}).get("rows")
         if isinstance(rows, int) and metadata is not None:
             size = metadata.get("bytes")
             stats = output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(
                 rowCount=rows, size=size if isinstance(size, int) else None
             )
-            output["outputStatistics"] = _facet("outputStatistics", stats)
+            output["outputStatistics"] = facet("outputStatistics", stats)
         return {"dataset": dataset, "output": output}
 
     def column_lineage(self, key: str) -> Any | None:
@@ -320,6 +324,24 @@ class LineageTranslator:
                 table = f"{self.config.postgres.schema}.{table.rpartition('.')[2]}"
             return self.namespaces["postgres"], table
         return self.namespaces["duckdb"], table
+
+
+def job_type(kind: str, *, dbt: bool = False) -> Any:
+    built = job_type_job.JobTypeJobFacet(
+        processingType="BATCH", integration="DBT" if dbt else "LAKEHOUSE_TUI", jobType=kind
+    )
+    return facet("jobType", built)
+
+
+def schema_facet(columns: list[tuple[str, str | None, str]]) -> Any:
+    """The `schema` facet of (name, type or None, description or "") columns."""
+    fields = [
+        schema_dataset.SchemaDatasetFacetFields(
+            name=name, type=kind or None, description=text or None
+        )
+        for name, kind, text in columns
+    ]
+    return facet("schema", schema_dataset.SchemaDatasetFacet(fields=fields))
 
 
 def _time(ts: float) -> str:
