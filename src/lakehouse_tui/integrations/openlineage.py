@@ -27,10 +27,13 @@ Importing this module imports the OpenLineage client (a second): only the sender
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import UTC, datetime
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+import attr
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.generated import (
     column_lineage_dataset,
@@ -42,7 +45,6 @@ from openlineage.client.generated import (
     schema_dataset,
     sql_job,
 )
-from openlineage.client.serde import Serde
 
 from lakehouse_tui.core import column_lineage
 from lakehouse_tui.core.raw import EXPECTED_COLUMNS
@@ -76,16 +78,33 @@ ASSET_JOB_TYPES = {"raw": "RAW_FILES", "airbyte": "SYNC"}
 RUN_ID_NAMESPACE = uuid.UUID("6f1d7d4e-3d0a-4a57-9a3c-7f0c1b2e9a10")
 
 
+@functools.lru_cache(maxsize=256)
 def run_uuid(run_id: str, asset: str | None = None) -> str:
     """A stable OpenLineage runId (a UUID) for our run id, or for one asset in it."""
     return str(uuid.uuid5(RUN_ID_NAMESPACE, run_id if asset is None else f"{run_id}/{asset}"))
 
 
 def facet(name: str, built: Any) -> Any:
-    """`built` (a facet of the client's model) with our producer and its spec's schema URL."""
-    built._producer = PRODUCER
-    built._schemaURL = FACET_SCHEMAS[name]
+    """`built` (a facet of the client's model) with our producer and its spec's schema URL
+    (set past the model's URL validators, which parse them again on every facet: both are
+    constants here)."""
+    object.__setattr__(built, "_producer", PRODUCER)
+    object.__setattr__(built, "_schemaURL", FACET_SCHEMAS[name])
     return built
+
+
+def to_dict(event: RunEvent) -> dict[str, Any]:
+    """The event as JSON-ready dicts: what the client's `Serde.to_dict` makes (None fields
+    left out, enums as their values), in one pass instead of two (a third of the CPU)."""
+    return attr.asdict(event, filter=_not_none, value_serializer=_plain)
+
+
+def _not_none(_field: Any, value: Any) -> bool:
+    return value is not None
+
+
+def _plain(_instance: Any, _field: Any, value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
 
 
 class LineageTranslator:
@@ -102,6 +121,7 @@ class LineageTranslator:
         self.targets = context.targets  # asset -> the dbt target its step builds on
         self.publish = PublishJobs(self, context.publish)
         self.run_id = ""
+        self.found_inputs: dict[str, list[tuple[str, str]]] = {}
         self.started: set[str] = set()
         self.assertions: dict[str, list[Any]] = {}
         lake, pg = config.lake, config.postgres
@@ -117,7 +137,7 @@ class LineageTranslator:
         if handler is not None:
             one = handler(event)
             built += [] if one is None else [one]
-        return [Serde.to_dict(e) for e in built]
+        return [to_dict(e) for e in built]
 
     # -- the run --------------------------------------------------------------------------
 
@@ -302,7 +322,9 @@ class LineageTranslator:
         return column_lineage.compiled_sql(self.setup, asset.path, self.targets[key])
 
     def inputs(self, key: str) -> list[tuple[str, str]]:
-        found: list[tuple[str, str]] = []
+        if key in self.found_inputs:  # asked at START and again at the end
+            return self.found_inputs[key]
+        found = self.found_inputs[key] = []
         for up in self.graph.order(self.graph.upstream(key, depth=1)):
             dataset = self.dataset(up, reader=key)
             if dataset not in found:
