@@ -15,12 +15,18 @@ from pathlib import Path
 
 from lakehouse_tui import filesystem, paths
 from lakehouse_tui.config import Config
-from lakehouse_tui.core.raw import RAW_FILES_ENV
+from lakehouse_tui.core.raw import RAW_FILES_ENV, RAW_UNIFORM_ENV
 from lakehouse_tui.errors import LakehouseError
 
 PROFILE_NAME = "lakehouse"
 RAW_DIR_ENV = "LAKEHOUSE_TUI_RAW_DIR"
 PUBLISH_ENV = "LAKEHOUSE_TUI_PUBLISH"  # read by dbt/macros/audited_table.sql
+# Set per run by core.partition_scope (read by dbt/macros/batch_partitions.sql).
+RUN_SCOPED_ENV = (
+    "LAKEHOUSE_TUI_SCOPED_MODELS",
+    "LAKEHOUSE_TUI_BATCHES",
+    "LAKEHOUSE_TUI_BATCH_FILES",
+)
 PUBLISH_AFTER_CHECKS = "after_checks"
 PUBLISH_NOW = "now"
 DUCKDB_TARGET = "duckdb"
@@ -70,9 +76,12 @@ class DbtSetup:
 
     def apply_env(self) -> None:
         """Our variables into os.environ. Without a validated file list (no raw step in
-        this run) the staging model reads the raw dir's *.parquet, as plain `dbt build`."""
+        this run) the staging model reads the raw dir's *.parquet, as plain `dbt build`;
+        without a batch scope every model is built whole. Nothing of an earlier run in the
+        same process (the warm executor) carries over."""
         os.environ.update(self.env)
-        os.environ.pop(RAW_FILES_ENV, None)
+        for name in (RAW_FILES_ENV, RAW_UNIFORM_ENV, *RUN_SCOPED_ENV):
+            os.environ.pop(name, None)
         os.environ.update(self.run_env)
 
 

@@ -22,12 +22,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from lakehouse_tui.core import partitions
+from lakehouse_tui.core.dbt_setup import RUN_SCOPED_ENV
 from lakehouse_tui.core.graph import AssetGraph
 from lakehouse_tui.core.partitions import PartitionState, RawPartitions
 
-SCOPED_MODELS_ENV = "LAKEHOUSE_TUI_SCOPED_MODELS"
-BATCHES_ENV = "LAKEHOUSE_TUI_BATCHES"
-BATCH_FILES_ENV = "LAKEHOUSE_TUI_BATCH_FILES"
+SCOPED_MODELS_ENV, BATCHES_ENV, BATCH_FILES_ENV = RUN_SCOPED_ENV
 
 
 @dataclass(frozen=True)
