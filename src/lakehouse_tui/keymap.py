@@ -116,6 +116,37 @@ GRAPH_KEYS: tuple[KeySpec, ...] = (
     ),
 )
 
+# A log view's keys (the runs screen's log, the Logs tab), while it has focus.
+LOG_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("slash", "log.search", "Search", "Search the log (plain text)", "/", action="search"),
+    KeySpec("n", "log.next_match", "Next", "Next match of the search", action="next_match"),
+    KeySpec(
+        "N", "log.previous_match", "Prev", "Previous match", show=False, action="previous_match"
+    ),
+    KeySpec(
+        "L",
+        "log.level",
+        "Level",
+        "Show all lines, warnings and errors, or errors only",
+        action="next_level",
+    ),
+    KeySpec(
+        "A",
+        "log.asset",
+        "Asset",
+        "Show one asset's lines (next asset), or all",
+        action="next_asset",
+    ),
+    KeySpec("w", "log.wrap", "Wrap", "Wrap long lines, or cut them", action="toggle_wrap"),
+    KeySpec(
+        "F",
+        "log.follow",
+        "Follow",
+        "Keep the newest line in view; follow a live run",
+        action="toggle_follow",
+    ),
+)
+
 SCHEDULE_KEYS: tuple[KeySpec, ...] = (
     KeySpec("i", "schedule.install", "Install / update", action="run('install')"),
     KeySpec("x", "schedule.remove", "Remove", action="run('remove')"),
@@ -128,6 +159,7 @@ SCREENS: tuple[tuple[str, tuple[KeySpec, ...]], ...] = (
     ("Schedule panel", SCHEDULE_KEYS),
     ("Filter", FILTER_KEYS),
     ("Graph view", GRAPH_KEYS),
+    ("Log view", LOG_KEYS),
     ("Runs screen", RUNS_KEYS),
 )
 

@@ -37,6 +37,7 @@ TAB_BINDINGS: list[Binding] = bindings(keymap.TAB_KEYS)
 FILTER_BINDINGS: list[Binding] = bindings(keymap.FILTER_KEYS)
 SCHEDULE_BINDINGS: list[Binding] = bindings(keymap.SCHEDULE_KEYS)
 GRAPH_BINDINGS: list[Binding] = bindings(keymap.GRAPH_KEYS)
+LOG_BINDINGS: list[Binding] = bindings(keymap.LOG_KEYS)
 
 ALL_BINDINGS: list[tuple[str, list[Binding]]] = [
     (title, bindings(specs)) for title, specs in keymap.SCREENS

@@ -16,7 +16,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import DataTable, RichLog, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from lakehouse_tui.core.asset_status import AssetStatus
 from lakehouse_tui.core.store import CheckResult
@@ -25,6 +25,7 @@ from lakehouse_tui.tui import format as fmt
 from lakehouse_tui.tui.data import AssetDetails, Preview
 from lakehouse_tui.tui.messages import PreviewLoaded
 from lakehouse_tui.tui.widgets.history_plot import HistoryView
+from lakehouse_tui.tui.widgets.log_view import LogSource, LogView
 from lakehouse_tui.tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ class AssetDetail(ReportsWorkerErrors, Vertical):
                 with VerticalScroll(id="checks-failing-scroll"):
                     yield Static("", id="checks-failing")
             with TabPane("Logs", id="logs"):
-                yield RichLog(id="logs-log", wrap=False, markup=False, highlight=False)
+                yield LogView(id="logs-log", by_asset=False)
             with TabPane("Preview", id="preview"), Vertical():
                 yield Static("", id="preview-status")
                 yield DataTable(id="preview-table", zebra_stripes=True)
@@ -252,26 +253,25 @@ class AssetDetail(ReportsWorkerErrors, Vertical):
     def fill_logs(self) -> None:
         d = self.details
         assert d is not None
-        log = self.query_one("#logs-log", RichLog)
-        log.clear()
+        log = self.query_one("#logs-log", LogView)
         if d.log_run is None:
-            log.write(Text("No runs of this asset yet.", style="dim"))
+            log.show([], empty="No runs of this asset yet.")
             return
         header = f"run {d.log_run.id} ({d.log_run.trigger}, {d.log_run.status})"
         if d.run_asset is not None:
             header += f": {d.key} {d.run_asset.status}"
             if d.run_asset.message:
                 header += f" — {d.run_asset.message}"
-        log.write(Text(header, style="bold"))
-        for line in d.logs:
-            style = (
-                "red"
-                if line.level in ("error", "ERROR")
-                else ("yellow" if line.level.lower().startswith("warn") else "")
-            )
-            log.write(Text(f"{fmt.timestamp(line.ts)[11:]} {line.message}", style=style))
-        if not d.logs:
-            log.write(Text("(no log lines for this asset in that run)", style="dim"))
+        source: LogSource | None = None
+        if self.workspace is not None and d.log_run.status == "running":  # follow it live
+            store, run_id, key = self.workspace.store, d.log_run.id, d.key
+            source = lambda after: store.logs(run_id, key, after_id=after)  # noqa: E731
+        log.show(
+            d.logs,
+            header=Text(header),
+            source=source,
+            empty="(no log lines for this asset in that run)",
+        )
 
     # -- preview ------------------------------------------------------------------------
 
