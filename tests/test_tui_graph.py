@@ -115,3 +115,21 @@ async def test_filter_key_goes_back_to_the_tree(lake: Lake) -> None:
         await settle(pilot)
         pane = app.query_one("#tree-pane", TreePane)
         assert not pane.showing_graph and pane.has_class("-filtering")
+
+
+async def test_the_graph_opens_scrolled_to_the_selected_asset(lake: Lake) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        tree = app.query_one("#tree", AssetTree)
+        tree.move_cursor(tree.nodes_by_key[MART])
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        graph = app.query_one("#graph", AssetGraphView)
+        assert graph.cursor == "dbt_postgres_marts"
+        assert graph.drawing is not None and graph.drawing.height > graph.size.height
+        box = graph.drawing.boxes["dbt_postgres_marts"]
+        top = graph.scroll_offset.y
+        assert top <= box.y and box.y + 3 <= top + graph.scrollable_content_region.height
+        assert app.selected_key == MART  # showing the graph selects nothing new

@@ -128,7 +128,7 @@ async def test_filter_search_and_wrap_on_the_runs_screen_at_80x24(
         assert view.shown[view.hits[view.hit]].message == LONG
         await pilot.press("N")
         assert view.shown[view.hits[view.hit]].message == "mart failed: needle"
-        assert "/NEEDLE: 2/3" in str(view.query_one(".log-bar").render())
+        assert "/NEEDLE 2/3" in str(view.query_one(".log-bar").render())
 
         rows = len(texts(view))
         await pilot.press("w")  # wrap: the long line takes several rows, all within the width
@@ -158,11 +158,11 @@ async def test_follow_mode_shows_a_live_runs_new_lines(lake: Lake, store: RunSto
             )
             lines = view.log_lines
             assert lines.scroll_offset.y == lines.max_scroll_y  # following: the end in view
-            assert "(live)" in str(view.query_one(".log-bar").render())
+            assert "live, following" in str(view.query_one(".log-bar").render())
             view.log_lines.focus()
             await pilot.press("F")
             assert not view.follow
-            assert "follow off" in str(view.query_one(".log-bar").render())
+            assert "live, paused (F)" in str(view.query_one(".log-bar").render())
 
 
 def test_log_filter_rules() -> None:

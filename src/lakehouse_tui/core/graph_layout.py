@@ -149,23 +149,27 @@ def _place(
             pos += widths[node] + GAP
 
     def settle(layer: list[str], desired: dict[str, float]) -> None:
-        left: list[float] = []
-        for i, node in enumerate(layer):
-            want = desired[node]
-            left.append(want if i == 0 else max(want, left[-1] + widths[layer[i - 1]] + GAP))
-        right = [0.0] * len(layer)
-        for i in range(len(layer) - 1, -1, -1):
-            want = desired[layer[i]]
-            right[i] = (
-                want if i == len(layer) - 1 else min(want, right[i + 1] - widths[layer[i]] - GAP)
-            )
+        """The positions closest to `desired` (least squares) that keep order and gaps:
+        isotonic regression by pooling adjacent violators, over x minus the room before."""
+        room, before = [], 0
+        for node in layer:
+            room.append(before)
+            before += widths[node] + GAP
+        blocks: list[list[float]] = []  # [sum of targets, count]
+        for node, offset in zip(layer, room, strict=True):
+            blocks.append([desired[node] - offset, 1.0])
+            while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
+                total, count = blocks.pop()
+                blocks[-1][0] += total
+                blocks[-1][1] += count
+        values = [total / count for total, count in blocks for _ in range(int(count))]
         previous_end: int | None = None
-        for i, node in enumerate(layer):
-            value = round((left[i] + right[i]) / 2)
+        for node, offset, value in zip(layer, room, values, strict=True):
+            column = round(value + offset)
             if previous_end is not None:
-                value = max(value, previous_end + GAP)
-            x[node] = value
-            previous_end = value + widths[node]
+                column = max(column, previous_end + GAP)
+            x[node] = column
+            previous_end = column + widths[node]
 
     for sweep in range(sweeps):
         down = sweep % 2 == 0

@@ -180,11 +180,15 @@ class AssetGraphView(ScrollView, can_focus=True):
         if target is not None:
             self.move_to(target)
 
+    def reveal(self) -> None:
+        """Scroll the cursor's box into view."""
+        if self.drawing is not None and self.cursor in self.drawing.boxes:
+            box = self.drawing.boxes[self.cursor]
+            self.scroll_to_region(Region(box.x, box.y, box.width, BOX_HEIGHT), animate=False)
+
     def move_to(self, key: str) -> None:
-        assert self.drawing is not None
         self.cursor = key
-        box = self.drawing.boxes[key]
-        self.scroll_to_region(Region(box.x, box.y, box.width, BOX_HEIGHT), animate=False)
+        self.reveal()
         self.repaint()
         self.post_message(self.Selected(key))
 

@@ -211,17 +211,22 @@ class LogView(ReportsWorkerErrors, Vertical):
         self.update_bar()
 
     def update_bar(self) -> None:
-        parts = [
-            self.filter.describe() if self.by_asset else self.filter.describe().split(" · ")[1]
-        ]
-        parts.append(f"wrap {'on' if self.log_lines.wrap else 'off'}")
-        live = " (live)" if self.source is not None else ""
-        parts.append(f"follow {'on' if self.follow else 'off'}{live}")
+        """One short line at 80 columns: what is shown, and only the settings not at rest."""
+        parts = [f"{len(self.shown)}/{len(self.lines)} lines"]
+        if self.filter.asset is not None:
+            parts.append(self.filter.asset)
+        if self.filter.level != "info":
+            parts.append(f"{self.filter.level}+")
+        if self.log_lines.wrap:
+            parts.append("wrapped")
+        if self.source is not None:
+            parts.append("live, following" if self.follow else "live, paused (F)")
+        elif not self.follow:
+            parts.append("not following")
         if self.filter.search:
             found = f"{self.hit + 1}/{len(self.hits)}" if self.hits else "no match"
-            parts.append(f"/{self.filter.search}: {found}")
-        shown = f"{len(self.shown)}/{len(self.lines)} lines"
-        self.query_one(".log-bar", Static).update(Text(" · ".join([shown, *parts]), style="dim"))
+            parts.append(f"/{self.filter.search} {found}")
+        self.query_one(".log-bar", Static).update(Text(" · ".join(parts), style="dim"))
 
     # -- keys ---------------------------------------------------------------------------
 

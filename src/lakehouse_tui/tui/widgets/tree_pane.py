@@ -78,6 +78,7 @@ class TreePane(Vertical):
             ):
                 self.asset_graph.set_graph(self.asset_tree.graph)
             self.asset_graph.statuses_changed()
+            self.call_after_refresh(self.asset_graph.reveal)  # once it has a size
         self.set_class(graph, "-graph")
         self.screen.set_class(graph, "-graph")
         self.border_title = "Lineage graph" if graph else "Lineage"
