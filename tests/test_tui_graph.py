@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+from textual.pilot import Pilot
 
 from graph_trace import traced_edges
 from lakehouse_tui import config as config_module
@@ -22,6 +23,17 @@ INT, MART = "int_bioreactor_downsample_5m", "mart_bioreactor_overview"
 
 def make_app() -> LakehouseApp:
     return create_app(config_module.load(None), clock=lambda: FIXED_NOW, poll_interval=3600)
+
+
+async def graph_from(pilot: Pilot[object], key: str, *keys: str) -> AssetGraphView:
+    """Select `key` in the tree, then press `v` (and `keys`): the graph view."""
+    await settle(pilot)
+    tree = pilot.app.query_one("#tree", AssetTree)
+    tree.move_cursor(tree.nodes_by_key[key])
+    await settle(pilot)
+    await pilot.press("v", *keys)
+    await settle(pilot)
+    return pilot.app.query_one("#graph", AssetGraphView)
 
 
 def shown(graph: AssetGraphView) -> list[str]:
@@ -91,13 +103,8 @@ async def test_v_shows_the_graph_and_the_arrows_move_the_selection(
 async def test_the_graph_follows_statuses_and_the_tree_selection(lake: Lake) -> None:
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+        graph = await graph_from(pilot, FACT, "e")
         tree = app.query_one("#tree", AssetTree)
-        tree.move_cursor(tree.nodes_by_key[FACT])
-        await settle(pilot)
-        await pilot.press("v", "e")
-        await settle(pilot)
-        graph = app.query_one("#graph", AssetGraphView)
         assert graph.level == "model" and graph.cursor == FACT
         tree.set_override(DIM, "running")  # a live run's status, as the run panel sets it
         await settle(pilot)
@@ -120,13 +127,7 @@ async def test_filter_key_goes_back_to_the_tree(lake: Lake) -> None:
 async def test_the_graph_opens_scrolled_to_the_selected_asset(lake: Lake) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        tree = app.query_one("#tree", AssetTree)
-        tree.move_cursor(tree.nodes_by_key[MART])
-        await settle(pilot)
-        await pilot.press("v")
-        await settle(pilot)
-        graph = app.query_one("#graph", AssetGraphView)
+        graph = await graph_from(pilot, MART)
         assert graph.cursor == "dbt_postgres_marts"
         assert graph.drawing is not None and graph.drawing.height > graph.size.height
         box = graph.drawing.boxes["dbt_postgres_marts"]
