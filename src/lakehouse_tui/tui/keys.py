@@ -46,6 +46,7 @@ ALL_BINDINGS: list[tuple[str, list[Binding]]] = [
 OTHER_KEYS: list[tuple[str, str]] = [
     ("tab / shift+tab", "Move focus between the tree, the detail and the run panel"),
     ("up/down, enter", "Move in the tree; enter expands or collapses a group"),
+    ("arrows, enter", "Graph view (v): move between boxes; enter shows a group's models"),
     ("ctrl+p", "Command palette: materialize a job, open runs, generate sample data"),
     ("y / n", "Confirm or cancel a materialization in the plan dialog"),
 ]
