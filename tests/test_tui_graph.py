@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from textual.pilot import Pilot
 
@@ -134,3 +136,17 @@ async def test_the_graph_opens_scrolled_to_the_selected_asset(lake: Lake) -> Non
         top = graph.scroll_offset.y
         assert top <= box.y and box.y + 3 <= top + graph.scrollable_content_region.height
         assert app.selected_key == MART  # showing the graph selects nothing new
+
+
+async def test_the_graph_takes_the_asset_graph_when_it_arrives_after_v(lake: Lake) -> None:
+    """`v` pressed while the workspace is still opening: the graph fills in once the tree
+    has the asset graph (here: the tree gets a new one while the graph is shown)."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        graph = await graph_from(pilot, DIM)
+        tree = app.query_one("#tree", AssetTree)
+        assert tree.graph is not None
+        arrived = dataclasses.replace(tree.graph)
+        tree.set_graph(arrived)
+        await settle(pilot)
+        assert graph.graph is arrived and graph.drawing is not None

@@ -230,6 +230,11 @@ class LogView(ReportsWorkerErrors, Vertical):
 
     # -- keys ---------------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next_asset" and not self.by_asset:
+            return None  # one asset's log (the Logs tab): no asset filter, not in the footer
+        return True
+
     def action_search(self) -> None:
         self.add_class("-searching")
         box = self.query_one(LogSearch)

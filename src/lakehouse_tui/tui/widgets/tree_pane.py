@@ -72,21 +72,24 @@ class TreePane(Vertical):
                 filter_input.value = ""  # every asset is in the graph, so in the tree too
                 self.asset_tree.set_filter("")
             self.remove_class("-filtering")
-            if (
-                self.asset_tree.graph is not None
-                and self.asset_graph.graph is not self.asset_tree.graph
-            ):
-                self.asset_graph.set_graph(self.asset_tree.graph)
-            self.asset_graph.statuses_changed()
+            self.sync_graph()
             self.call_after_refresh(self.asset_graph.reveal)  # once it has a size
         self.set_class(graph, "-graph")
         self.screen.set_class(graph, "-graph")
         self.border_title = "Lineage graph" if graph else "Lineage"
         (self.asset_graph if graph else self.asset_tree).focus()
 
+    def sync_graph(self) -> None:
+        """The graph view shows the tree's asset graph (which arrives when the workspace is
+        open, maybe after `v`) with the tree's statuses."""
+        tree_graph = self.asset_tree.graph
+        if tree_graph is not None and self.asset_graph.graph is not tree_graph:
+            self.asset_graph.set_graph(tree_graph)
+        self.asset_graph.statuses_changed()
+
     def on_asset_tree_labels_changed(self) -> None:
         if self.showing_graph:
-            self.asset_graph.statuses_changed()
+            self.sync_graph()
 
     def on_asset_graph_view_selected(self, message: AssetGraphView.Selected) -> None:
         """The graph's cursor moved: the tree's follows (and selects, as in the tree)."""
