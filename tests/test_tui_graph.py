@@ -12,7 +12,7 @@ from graph_trace import traced_edges
 from lakehouse_tui import config as config_module
 from lakehouse_tui.tui.app import LakehouseApp, create_app
 from lakehouse_tui.tui.widgets.asset_detail import AssetDetail
-from lakehouse_tui.tui.widgets.asset_graph import AssetGraphView
+from lakehouse_tui.tui.widgets.asset_graph import UP_STYLE, AssetGraphView
 from lakehouse_tui.tui.widgets.asset_tree import AssetTree
 from lakehouse_tui.tui.widgets.tree_pane import TreePane
 from tui_fixtures import FIXED_NOW, Lake, anyio_backend, lake, settle  # noqa: F401
@@ -36,6 +36,22 @@ async def graph_from(pilot: Pilot[object], key: str, *keys: str) -> AssetGraphVi
     await pilot.press("v", *keys)
     await settle(pilot)
     return pilot.app.query_one("#graph", AssetGraphView)
+
+
+def edge_styles(graph: AssetGraphView) -> dict[tuple[str, str], str]:
+    """Each edge's style on screen, read from the painted cells only it passes through."""
+    drawing = graph.drawing
+    assert drawing is not None
+    found: dict[tuple[str, str], str] = {}
+    for (x, y), owners in drawing.edge_cells.items():
+        if len(owners) != 1:
+            continue
+        edge = drawing.edges[next(iter(owners))]
+        strip = graph.strips[y].crop(x, x + 1)
+        style = next(iter(strip)).style
+        up = bool(style and style.bold and style.color and style.color.name == "cyan")
+        found[edge] = UP_STYLE if up and found.get(edge, UP_STYLE) == UP_STYLE else ""
+    return found
 
 
 def shown(graph: AssetGraphView) -> list[str]:
@@ -95,6 +111,10 @@ async def test_v_shows_the_graph_and_the_arrows_move_the_selection(
         tree = app.query_one("#tree", AssetTree)
         assert tree.cursor_node is not None and tree.cursor_node.data == MART
         assert tree.related_up == {"raw_bioreactor_data", STG, DIM, FACT}
+        # The lines into the mart are marked (upstream colour), the one to int is not.
+        lit = {edge for edge, style in edge_styles(graph).items() if style == UP_STYLE}
+        assert {(DIM, MART), (FACT, MART), (STG, DIM), (STG, FACT)} <= lit
+        assert (STG, INT) not in lit
 
         await pilot.press("v")  # back to the tree, on the same asset
         await settle(pilot)
