@@ -10,6 +10,7 @@ from textual.pilot import Pilot
 
 from graph_trace import traced_edges
 from lakehouse_tui import config as config_module
+from lakehouse_tui.tui import format as fmt
 from lakehouse_tui.tui.app import LakehouseApp, create_app
 from lakehouse_tui.tui.widgets.asset_detail import AssetDetail
 from lakehouse_tui.tui.widgets.asset_graph import UP_STYLE, AssetGraphView
@@ -73,8 +74,9 @@ async def test_v_shows_the_graph_and_the_arrows_move_the_selection(
         assert app.focused is graph and app.screen.has_class("-graph")
         assert graph.level == "group" and graph.cursor == "raw_bioreactor_data"
         rows = shown(graph)
-        assert any("│ ✓ raw_bioreactor_data │" in row for row in rows)
-        assert any("│ ✓ dbt_curated_models │" in row for row in rows)
+        tree = app.query_one("#tree", AssetTree)
+        for key in ("raw_bioreactor_data", "dbt_curated_models"):  # the tree's glyph
+            assert any(f"│ {fmt.glyph(tree.status_of(key))} {key} │" in row for row in rows)
         detail = app.query_one("#detail", AssetDetail)
         assert detail.region.width > 0 and detail.region.height > 0  # still visible
 
@@ -133,7 +135,8 @@ async def test_the_graph_follows_statuses_and_the_tree_selection(lake: Lake) -> 
         assert any("│ ▶ dim_batch │" in row for row in shown(graph))
         tree.set_override(DIM, None)
         await settle(pilot)
-        assert any("│ ✓ dim_batch │" in row for row in shown(graph))
+        glyph = fmt.glyph(tree.status_of(DIM))
+        assert glyph != "▶" and any(f"│ {glyph} dim_batch │" in row for row in shown(graph))
 
 
 async def test_filter_key_goes_back_to_the_tree(lake: Lake) -> None:
