@@ -6,7 +6,6 @@ from __future__ import annotations
 import random
 import sys
 
-import networkx as nx
 import pytest
 
 from graph_trace import traced_edges
@@ -39,11 +38,14 @@ def demo_graph() -> AssetGraph:
         asset(FACT, "dbt_curated_models", STG),
         asset(MART, "dbt_postgres_marts", DIM, FACT),
     ]
-    digraph: nx.DiGraph = nx.DiGraph()
+    parents = {unit.key: set(unit.deps) for unit in units}
+    children: dict[str, set[str]] = {unit.key: set() for unit in units}
     for unit in units:
-        digraph.add_node(unit.key)
-        digraph.add_edges_from((dep, unit.key) for dep in unit.deps)
-    return AssetGraph({u.key: u for u in units}, {g.key: g for g in GROUP_ASSETS}, digraph)
+        for dep in unit.deps:
+            children[dep].add(unit.key)
+    return AssetGraph(
+        {u.key: u for u in units}, {g.key: g for g in GROUP_ASSETS}, parents, children
+    )
 
 
 def generated(count: int, seed: int) -> tuple[list[str], list[tuple[str, str]]]:

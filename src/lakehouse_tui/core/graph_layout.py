@@ -22,8 +22,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
 
 BOX_HEIGHT = 3
 GAP = 2  # columns between neighbours in a layer
@@ -87,6 +89,8 @@ class _Segment:
 
 def layers_of(nodes: Sequence[str], edges: Sequence[tuple[str, str]]) -> dict[str, int]:
     """Longest-path layering; a source moves down to just above its nearest consumer."""
+    import networkx as nx  # here, not at import: the TUI's first paint does not wait for it
+
     graph: nx.DiGraph = nx.DiGraph()
     graph.add_nodes_from(nodes)
     graph.add_edges_from(edges)
@@ -238,6 +242,8 @@ def _ports(gap: list[_Segment], x: dict[str, int], widths: dict[str, int]) -> No
 def _tracks(gap: list[_Segment]) -> int:
     """Give each bent segment a row; a segment leaving a column turns before one arrives
     there. Returns the number of rows."""
+    import networkx as nx
+
     bent = [s for s in gap if s.sx != s.tx]
     before: nx.DiGraph = nx.DiGraph()
     before.add_nodes_from(range(len(bent)))

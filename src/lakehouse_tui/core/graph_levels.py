@@ -23,7 +23,12 @@ def container_of(graph: AssetGraph, key: str) -> str:
 def view(graph: AssetGraph, level: str) -> tuple[list[str], list[tuple[str, str]]]:
     """(nodes in a stable order, edges) of the graph at `level` ("group" or "model")."""
     order = graph.order()
-    edges = [(u, v) for u, v in graph.digraph.edges if u in graph.assets and v in graph.assets]
+    edges = [
+        (parent, key)
+        for key, parents in graph.parent_keys.items()
+        for parent in parents
+        if parent in graph.assets and key in graph.assets
+    ]
     if level == "model":
         return order, sorted(edges)
     nodes = list(dict.fromkeys(container_of(graph, key) for key in order))
