@@ -281,6 +281,9 @@ class LakehouseApp(ReportsWorkerErrors, App[int]):
     def action_filter(self) -> None:
         self.query_one("#tree-pane", TreePane).open_filter()
 
+    def action_toggle_graph(self) -> None:
+        self.query_one("#tree-pane", TreePane).toggle_graph()
+
     def action_show_tab(self, tab: str) -> None:
         self.query_one("#detail", AssetDetail).show_tab(tab)
 

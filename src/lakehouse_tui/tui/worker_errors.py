@@ -29,6 +29,7 @@ DOING = {
     "runs-list": "list the runs",
     "run-detail": "load the run",
     "schedule": "read the schedule",
+    "log-follow": "follow the log",
 }
 
 
