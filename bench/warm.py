@@ -8,19 +8,18 @@ In one run, with several repeats each, it times:
   warm dim      materialize `dim_batch` alone through the warm executor
   warm 1st      warm '*' in a second warm executor with LAKEHOUSE_TUI_PUBLISH=now (publish,
                 then test), for the cost of write-audit-publish (target <= 1.05x)
-  warm OL up    warm '*' in a warm executor with [openlineage] pointing at a local endpoint
-                that answers 201 (events sent as the run goes)
-  warm OL down  the same with the endpoint down (connection refused: events wait in the
-                outbox, which is emptied after each such run so the next 'up' run does not
-                send them); OpenLineage cost target: under 3% added to warm '*'
-and prints medians, ratios and the warm executor's resident memory when idle, after 1 run
-and after N more runs of dim_batch. Then the TUI itself (a child process running the real app
-headless, as `run_test` does) with its own warm executor: the resident memory of both, idle
-and after 1 and N runs of dim_batch started through the app. Targets: warm '*' <= 1.4x
+and then, in rounds of their own (bench/lineage_warm.py: base, an identical control for the
+noise floor, [openlineage] with the endpoint up and down, in a random order each round,
+paired ratios with their spread, wall and executor CPU), what OpenLineage adds to warm '*'
+(target: under 3%); `--lineage-only` measures just that. It prints medians, ratios and the
+warm executor's resident memory when idle, after 1 run and after N more runs of dim_batch.
+Then the TUI itself (a child process running the real app headless, as `run_test` does) with
+its own warm executor: the resident memory of both, idle and after 1 and N runs of dim_batch
+started through the app. Targets: warm '*' <= 1.4x
 floor and >= 3x faster than dbt build; warm dim < 0.5 s; RSS growth over the loop of a few MB.
 
-    .venv/bin/python bench/warm.py [--repeats 5] [--loop 100] [--tui-loop 100]
-                                   [--batches 20 --hours 24 --hz 1]
+    .venv/bin/python bench/warm.py [--repeats 5] [--loop 100] [--tui-loop 100] [--rounds 15]
+                                   [--lineage-only] [--batches 20 --hours 24 --hz 1]
 """
 
 from __future__ import annotations
@@ -28,20 +27,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lakehouse_tui.tui.runner import EXIT_OK, RunRequest, WarmClient, rss_kib
+from lineage_warm import measure as lineage_cost
 from materialize import BIN, compiled_sql, floor_once, plain_dbt_build, timed
 
 TUI_MEMORY = r"""
@@ -123,42 +120,6 @@ def warm_run(client: WarmClient, selection: str) -> float:
     return elapsed
 
 
-class Sink(BaseHTTPRequestHandler):
-    """An OpenLineage endpoint that takes every event (201), like Marquez, and counts them."""
-
-    received = 0
-    protocol_version = "HTTP/1.1"  # keep-alive, as Marquez's server does
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        Sink.received += 1
-        self.send_response(201)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-def lineage_clients(root: Path) -> tuple[WarmClient, WarmClient, ThreadingHTTPServer]:
-    """Warm executors with [openlineage] on an endpoint that is up, and one that is down."""
-    sink = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
-    threading.Thread(target=sink.serve_forever, daemon=True).start()
-    with socket.socket() as probe:  # a port nothing listens on: connection refused
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
-    clients = []
-    for name, port in (("up", sink.server_address[1]), ("down", closed_port)):
-        path = root / f"openlineage-{name}.toml"
-        path.write_text(f'[openlineage]\nurl = "http://127.0.0.1:{port}"\ntimeout = 5\n')
-        client = WarmClient(path, restart=False)
-        client.start()
-        if not client.wait_ready(180):
-            sys.exit(f"the OpenLineage ({name}) warm executor did not start")
-        clients.append(client)
-    return clients[0], clients[1], sink
-
-
 def cpu_seconds(pid: int | None) -> float:
     """User + system CPU time of a process so far (Linux): less swayed by other work on the
     machine than wall time."""
@@ -191,6 +152,8 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=20)
     parser.add_argument("--hours", type=float, default=24.0)
     parser.add_argument("--hz", type=float, default=1.0)
+    parser.add_argument("--rounds", type=int, default=15, help="rounds of the OpenLineage cost")
+    parser.add_argument("--lineage-only", action="store_true", help="only the OpenLineage cost")
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="lakehouse-bench-warm-"))
@@ -205,6 +168,13 @@ def main() -> None:
 
     timed([*app, "--materialize", "*"], env)  # parses, builds, warms the OS cache
     state = root / "xdg_state_home" / "lakehouse-tui"
+    if args.lineage_only:
+        load = f"{os.getloadavg()[0]:.2f}"
+        lines = lineage_cost(root, state, args.rounds)
+        print(f"load average before: {load}; after: {os.getloadavg()[0]:.2f}")
+        print(f"raw: {args.batches} batches x {args.hours} h x {args.hz} Hz")
+        print("\n".join(lines))
+        return
     sql = compiled_sql(state / "dbt" / "target")
     tests = test_sql(state / "dbt" / "target")
     dbt_build, raw_dir = plain_dbt_build(root)
@@ -228,10 +198,6 @@ def main() -> None:
     if not publish_first.wait_ready(180):
         sys.exit("the publish-first warm executor did not start")
     warm_run(publish_first, "*")
-    lineage_up, lineage_down, sink = lineage_clients(root)
-    warm_run(lineage_up, "*")  # imports the OpenLineage client and sqlglot once
-    warm_run(lineage_down, "*")
-    empty_outbox(state)
     first = warm_run(client, "*")
     rss["after 1 run"] = rss_kib(pid)
 
@@ -243,10 +209,8 @@ def main() -> None:
         "warm '*'": [],
         "warm dim": [],
         "warm 1st": [],
-        "warm OL up": [],
-        "warm OL down": [],
     }
-    cpu: dict[str, list[float]] = {"warm '*'": [], "warm OL up": [], "warm OL down": []}
+    cpu: dict[str, list[float]] = {"warm '*'": []}
     for _ in range(args.repeats):
         results["floor"].append(floor_once(root / "floor.duckdb", sql, 2, "4GB"))
         results["floor+tests"].append(floor_with_tests(root / "floor.duckdb", sql, tests))
@@ -255,14 +219,9 @@ def main() -> None:
         results["warm '*'"].append(cpu_run(client, "*", cpu["warm '*'"]))
         results["warm dim"].append(warm_run(client, "dim_batch"))
         results["warm 1st"].append(warm_run(publish_first, "*"))
-        results["warm OL up"].append(cpu_run(lineage_up, "*", cpu["warm OL up"]))
-        results["warm OL down"].append(cpu_run(lineage_down, "*", cpu["warm OL down"]))
-        empty_outbox(state)
     publish_first.close()
-    lineage_up.close()
-    lineage_down.close()
-    sink.shutdown()
     runs_before_loop = 1 + 2 * args.repeats
+    lineage_lines = lineage_cost(root, state, args.rounds) if args.rounds else []
     rss[f"after {runs_before_loop} runs"] = rss_kib(pid)
     loop: list[float] = []
     for index in range(args.loop):
@@ -290,19 +249,11 @@ def main() -> None:
     print(f"  warm dim_batch            {medians['warm dim']:.3f} s  (target < 0.5 s)")
     wap = warm_all / medians["warm 1st"]
     print(f"  write-audit-publish cost  {wap:.3f}x of publish-then-test  (target <= 1.05x)")
-    base_cpu = statistics.median(cpu["warm '*'"])
-    for mode in ("up", "down"):
-        added = medians[f"warm OL {mode}"] / warm_all - 1
-        added_cpu = statistics.median(cpu[f"warm OL {mode}"]) / base_cpu - 1
-        print(
-            f"  OpenLineage, endpoint {mode:<4}  {added:+.1%} wall, {added_cpu:+.1%} CPU of the "
-            "executor on warm '*'  (target < +3%)"
-        )
     print(
         "  executor CPU per warm '*': "
         + "; ".join(f"{name} {statistics.median(values):.3f} s" for name, values in cpu.items())
     )
-    print(f"  events the endpoint took: {Sink.received}")
+    print("\n".join(lineage_lines))
     if loop:
         print(
             f"  dim_batch loop of {len(loop)}: median {statistics.median(loop):.3f} s, "

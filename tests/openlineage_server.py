@@ -8,13 +8,17 @@ does; invalid ones are answered 400 and their problems collected in `errors` (th
 `running()` context manager fails the test when there are any). With `hold` set it reads
 requests (counted in `held`) and answers none until `release` is set: an endpoint too slow
 for the client. Request headers are kept, so tests can check the bearer key arrives (and
-nowhere else).
+nowhere else). It speaks HTTP/1.1 with keep-alive, as Marquez does, and counts the
+connections it was opened (`connections`); `close_idle()` drops the ones left open, as a
+server does with idle keep-alive connections.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -103,9 +107,19 @@ class FakeMarquez:
         self.hold = threading.Event()  # set: answer nothing until `release` is set
         self.release = threading.Event()
         self.held = 0
+        self.connections = 0
+        self.open_sockets: list[Any] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                with server.lock:
+                    server.connections += 1
+                    server.open_sockets.append(self.connection)
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
@@ -147,6 +161,14 @@ class FakeMarquez:
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def close_idle(self) -> None:
+        """Shut the connections clients keep open (as a server does with idle ones)."""
+        with self.lock:
+            sockets, self.open_sockets = self.open_sockets, []
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def wait_for(self, predicate: Any, timeout: float = 60.0) -> list[dict[str, Any]]:
         """Wait until `predicate(events)` holds (or fail); returns the events."""

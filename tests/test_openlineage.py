@@ -396,25 +396,28 @@ def test_outbox_delivers_in_order_once_and_survives_its_file_being_removed(
     from lakehouse_tui.integrations.openlineage_outbox import Outbox
 
     outbox = Outbox(tmp_path)
-    delivered: list[dict[str, Any]] = []
+    delivered: list[int] = []
     outbox.append([{"n": 1}, {"n": 2}])
 
-    def refuse(event: dict[str, Any]) -> None:
-        if event["n"] == 2:
+    def refuse(line: bytes) -> None:
+        if json.loads(line)["n"] == 2:
             raise ConnectionError("[Errno 111] Connection refused")
-        delivered.append(event)
+        delivered.append(json.loads(line)["n"])
+
+    def take(line: bytes) -> None:
+        delivered.append(json.loads(line)["n"])
 
     first = outbox.deliver(refuse)
     assert (first.sent, first.waiting) == (1, 1)
     assert first.error == "ConnectionError: Connection refused"
     assert outbox.status().last_error == first.error
     outbox.append([{"n": 3}])
-    assert outbox.deliver(delivered.append).waiting == 0
-    assert [e["n"] for e in delivered] == [1, 2, 3]
+    assert outbox.deliver(take).waiting == 0
+    assert delivered == [1, 2, 3]
     assert outbox.status().waiting == 0 and outbox.status().last_error is None
     outbox.append([{"n": 4}, {"n": 5}])
-    outbox.deliver(lambda event: None if event["n"] == 4 else refuse({"n": 2}))
+    outbox.deliver(lambda line: None if json.loads(line)["n"] == 4 else refuse(b'{"n": 2}'))
     outbox.path.unlink()  # someone removed the file; the recorded offset is not for a new one
     outbox.append([{"n": 6}])
-    assert outbox.deliver(delivered.append).sent == 1
-    assert [e["n"] for e in delivered] == [1, 2, 3, 6]
+    assert outbox.deliver(take).sent == 1
+    assert delivered == [1, 2, 3, 6]

@@ -21,6 +21,7 @@ from lakehouse_tui.tui.screens.confirm_run import ConfirmRun
 from lakehouse_tui.tui.screens.runs import RunsScreen
 from lakehouse_tui.tui.widgets.asset_detail import AssetDetail
 from lakehouse_tui.tui.widgets.asset_tree import AssetTree
+from lakehouse_tui.tui.widgets.log_view import LogView
 from lakehouse_tui.tui.widgets.run_panel import RunPanel
 from tui_fixtures import (  # noqa: F401
     Lake,
@@ -43,7 +44,9 @@ def shown_text(widget: Widget) -> str:
     return "\n".join(strip.text for strip in widget.render_lines(region))
 
 
-def log_text(log: RichLog) -> str:
+def log_text(log: RichLog | LogView) -> str:
+    if isinstance(log, LogView):
+        return "\n".join(strip.text for strip in log.log_lines.strips)
     return "\n".join(line.text for line in log.lines)
 
 
@@ -131,7 +134,7 @@ async def test_markup_in_file_names_messages_and_logs_is_shown_as_text(hostile_l
         await select(pilot, app, "dim_batch")
         await pilot.press("5")
         await settle(pilot)
-        logs = log_text(app.query_one("#logs-log", RichLog))
+        logs = log_text(app.query_one("#logs-log", LogView))
         assert f"dim_batch failed — {HOSTILE_MESSAGE}" in logs
         assert f"log line {HOSTILE_MESSAGE}" in logs
         # The runs screen: the table, the timeline and the run's logs.
@@ -141,7 +144,7 @@ async def test_markup_in_file_names_messages_and_logs_is_shown_as_text(hostile_l
         assert isinstance(screen, RunsScreen)
         assert HOSTILE_MESSAGE in shown_text(screen.query_one("#run-timeline", Static))
         assert f"dim_batch: log line {HOSTILE_MESSAGE}" in log_text(
-            screen.query_one("#run-logs", RichLog)
+            screen.query_one("#run-logs", LogView)
         )
         assert "airbyte_historian [/] oops" in shown_text(screen.query_one("#runs-table"))
         await pilot.press("escape")
@@ -161,4 +164,4 @@ async def test_markup_in_file_names_messages_and_logs_is_shown_as_text(hostile_l
         assert any(HOSTILE_FILE in m for m in notifications(app)), notifications(app)
         await pilot.press("5")  # the raw asset's Logs tab names the file too
         await settle(pilot)
-        assert HOSTILE_FILE in log_text(app.query_one("#logs-log", RichLog))
+        assert HOSTILE_FILE in log_text(app.query_one("#logs-log", LogView))

@@ -111,6 +111,31 @@ def test_run_queued(snap_env: Lake, snap_compare, size: tuple[int, int]) -> None
         assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
 
 
+@pytest.mark.parametrize("size", SIZES)
+def test_graph_view(snap_env: Lake, snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """The lineage as a graph at model level, the mart selected (its inputs marked)."""
+    run_before = select("dim_batch", "v", "e", "down")
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_graph_view_groups(snap_env: Lake, snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(), terminal_size=size, run_before=select("dim_batch", "v"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_logs_view(snap_env: Lake, snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """The runs screen's log, focused, filtered to one asset and searched."""
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await select("dim_batch", "r")(pilot)
+        pilot.app.screen.query_one("#run-logs").query_one(".log-lines").focus()
+        await pilot.press("A", "A", "slash", *"ok", "enter")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+
+
 def holding_the_lock(lake: Lake) -> RunLock:
     """The run lock held by this process, described as a timer run (fixed id, pid, time)."""
     holder = LockHolder("run-0099", 4242, "timer", FIXED_NOW - 300)

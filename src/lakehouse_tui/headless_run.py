@@ -89,6 +89,7 @@ def run_selection(
             keys &= workspace.stale_keys()
         if not keys:
             record_noop(workspace, run_id, description, options)
+            lineage_noop(workspace, run_id, description, options)
             elapsed = time.perf_counter() - started
             why = (
                 "nothing selected is stale"
@@ -248,7 +249,11 @@ def lineage_emitter(workspace: Workspace, plan: Plan, options: RunOptions) -> Li
     """The OpenLineage hook when `[openlineage]` is configured (imports nothing otherwise)."""
     if not workspace.config.openlineage.enabled:
         return None
-    from lakehouse_tui.integrations.openlineage_emitter import LineageEmitter, job_name
+    from lakehouse_tui.integrations.openlineage_emitter import (
+        LineageContext,
+        LineageEmitter,
+        job_name,
+    )
 
     targets = {
         key: step.target
@@ -256,13 +261,32 @@ def lineage_emitter(workspace: Workspace, plan: Plan, options: RunOptions) -> Li
         if step.kind == "dbt" and step.target is not None
         for key in step.assets
     }
-    return LineageEmitter(
+    publish = {step.name: step.publish_tables for step in plan.steps if step.kind == "publish"}
+    context = LineageContext(
         workspace.config,
         workspace.graph,
         workspace.setup,
-        job_name=job_name(options.job, plan.selection),
-        targets=targets,
+        job_name(options.job, plan.selection),
+        targets,
+        publish,
     )
+    return LineageEmitter(context)
+
+
+def lineage_noop(workspace: Workspace, run_id: str, selection: str, options: RunOptions) -> None:
+    """A no-op run reported to OpenLineage (START and COMPLETE) when it is configured."""
+    if not workspace.config.openlineage.enabled:
+        return
+    from lakehouse_tui.integrations.openlineage_emitter import (
+        LineageContext,
+        job_name,
+        report_noop,
+    )
+
+    context = LineageContext(
+        workspace.config, workspace.graph, workspace.setup, job_name(options.job, selection)
+    )
+    report_noop(context, run_id, "nothing selected is stale")
 
 
 def both(first: Callable[[RunEvent], None], second: Callable[[RunEvent], None]) -> EventCallback:

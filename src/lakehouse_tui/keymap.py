@@ -67,6 +67,7 @@ APP_KEYS: tuple[KeySpec, ...] = (
     KeySpec("g", "generate_data", "Sample data", "Generate sample raw data", show=False),
     KeySpec("ctrl+r", "refresh", "Refresh", "Re-read statuses from the run store", show=False),
     KeySpec("l", "toggle_run_panel", "Run log", "Show or hide the run panel", show=False),
+    KeySpec("v", "toggle_graph", "Graph", "Lineage as a tree or as a graph of boxes and arrows"),
 )
 
 RUNS_KEYS: tuple[KeySpec, ...] = (
@@ -135,6 +136,48 @@ FILTER_KEYS: tuple[KeySpec, ...] = (
     ),
 )
 
+# The graph view's own keys (it has focus); the arrows and enter move and open groups.
+GRAPH_KEYS: tuple[KeySpec, ...] = (
+    KeySpec(
+        "e",
+        "graph.toggle_level",
+        "Models / groups",
+        "Graph view: show every model, or the groups only",
+        action="toggle_level",
+    ),
+)
+
+# A log view's keys (the runs screen's log, the Logs tab), while it has focus.
+LOG_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("slash", "log.search", "Search", "Search the log (plain text)", "/", action="search"),
+    KeySpec("n", "log.next_match", "Next", "Next match of the search", action="next_match"),
+    KeySpec(
+        "N", "log.previous_match", "Prev", "Previous match", show=False, action="previous_match"
+    ),
+    KeySpec(
+        "L",
+        "log.level",
+        "Level",
+        "Show all lines, warnings and errors, or errors only",
+        action="next_level",
+    ),
+    KeySpec(
+        "A",
+        "log.asset",
+        "Asset",
+        "Show one asset's lines (next asset), or all",
+        action="next_asset",
+    ),
+    KeySpec("w", "log.wrap", "Wrap", "Wrap long lines, or cut them", action="toggle_wrap"),
+    KeySpec(
+        "F",
+        "log.follow",
+        "Follow",
+        "Keep the newest line in view; follow a live run",
+        action="toggle_follow",
+    ),
+)
+
 SCHEDULE_KEYS: tuple[KeySpec, ...] = (
     KeySpec("i", "schedule.install", "Install / update", action="run('install')"),
     KeySpec("x", "schedule.remove", "Remove", action="run('remove')"),
@@ -147,6 +190,8 @@ SCREENS: tuple[tuple[str, tuple[KeySpec, ...]], ...] = (
     ("Partitions tab", PARTITION_KEYS),
     ("Schedule panel", SCHEDULE_KEYS),
     ("Filter", FILTER_KEYS),
+    ("Graph view", GRAPH_KEYS),
+    ("Log view", LOG_KEYS),
     ("Runs screen", RUNS_KEYS),
 )
 

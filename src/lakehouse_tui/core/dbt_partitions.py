@@ -90,7 +90,10 @@ class StepPartitions:
             )
             self.store.record_partitions(self.run_id, key, writes)
             now = self.store.partition_states(key).get(key, {})
-            metadata[key] = partition_recording.totals(now)
+            metadata[key] = {
+                **partition_recording.totals(now),
+                "columns": partition_recording.column_names(connection, relation),
+            }
         return metadata
 
     def record_unfinished(self, key: str, status: str, message: str) -> None:

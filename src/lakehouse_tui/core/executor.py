@@ -187,6 +187,7 @@ class Executor:
                 step=step.name,
                 message=f"published {table.schema}.{table.table}: {table.rows:,} rows "
                 f"in {table.seconds:.2f} s",
+                data={"table": f"{table.schema}.{table.table}", "rows": table.rows},
             )
 
     def run_airbyte(self, recorder: RunRecorder, step: Step, _keys: list[str]) -> None:

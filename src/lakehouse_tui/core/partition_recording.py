@@ -65,13 +65,22 @@ def batch_stats(
     }
 
 
-def _time_columns(connection: Any, relation: str) -> tuple[str | None, str | None]:
+def column_names(connection: Any, relation: str) -> list[str]:
+    return [name for name, _ in _columns(connection, relation)]
+
+
+def _columns(connection: Any, relation: str) -> list[tuple[str, str]]:
     schema, _, table = relation.partition(".")
-    columns = connection.execute(
+    rows = connection.execute(
         "select column_name, data_type from information_schema.columns "
         "where table_schema = ? and table_name = ? order by ordinal_position",
         [schema, table],
     ).fetchall()
+    return [(str(name), str(kind)) for name, kind in rows]
+
+
+def _time_columns(connection: Any, relation: str) -> tuple[str | None, str | None]:
+    columns = _columns(connection, relation)
     names = [name for name, _ in columns]
     if "batch_start" in names and "batch_end" in names:
         return "batch_start", "batch_end"

@@ -7,6 +7,8 @@ last failure). So an event is never lost when the endpoint is down or slow, or w
 process ends mid-run, and the waiting ones are sent in order, each once, by the next run or
 by `lakehouse-tui lineage flush`. Once everything is delivered the file is emptied.
 A lock file serializes the run's sender, `lineage flush` and appends across processes.
+Appends are not fsynced one by one (a process that dies loses nothing it wrote); a run that
+ends with events still waiting syncs the file once (`sync`), so they survive a power cut too.
 
 The outbox holds only the events: the API key is read from its environment variable when a
 transport is made, and masked out of every error message that is recorded or printed.
@@ -30,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from lakehouse_tui.config_openlineage import OpenLineageSettings
 
-Send = Callable[[dict[str, Any]], None]
+Send = Callable[[bytes], None]  # one event: a line of the outbox, JSON
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,7 @@ class Outbox:
                         event = None  # not an event: dropped, not retried
                     if isinstance(event, dict):
                         try:
-                            send(event)
+                            send(line)
                         except Exception as err:  # any transport failure: keep it for later
                             error = describe(err, secret)
                             break
@@ -154,6 +156,18 @@ class Outbox:
                 self.error_path.unlink(missing_ok=True)
             return Delivery(sent, waiting, error)
 
+    def sync(self) -> None:
+        """Make what was appended survive a crash of the machine (once per run, not per
+        event: a crash of the process alone loses nothing that was written)."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            return
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
     def status(self) -> OutboxStatus:
         waiting = [line for _, line in self.lines()]
         oldest = None
@@ -170,11 +184,13 @@ class Outbox:
 
 
 def make_sender(settings: OpenLineageSettings) -> Send:
-    """A function that sends one event through the configured transport (the client's)."""
+    """A function that sends one event (a line of the outbox) through the configured
+    transport: HTTP over one kept-alive connection (`openlineage_http`), or the client's
+    file transport, or stderr."""
     if settings.transport == "console":
 
-        def to_console(event: dict[str, Any]) -> None:
-            print(json.dumps(event, sort_keys=True), file=sys.stderr, flush=True)
+        def to_console(line: bytes) -> None:
+            print(json.dumps(json.loads(line), sort_keys=True), file=sys.stderr, flush=True)
 
         return to_console
     if settings.transport == "file":
@@ -183,34 +199,11 @@ def make_sender(settings: OpenLineageSettings) -> Send:
         assert settings.path is not None
         settings.path.parent.mkdir(parents=True, exist_ok=True)
         file = FileTransport(FileConfig(log_file_path=str(settings.path), append=True))
-        return file.emit  # type: ignore[return-value]
-    from openlineage.client.transport.http import (
-        ApiKeyTokenProvider,
-        HttpConfig,
-        HttpTransport,
-        TokenProvider,
-    )
 
-    key = settings.api_key()
-    auth = ApiKeyTokenProvider({"api_key": key}) if key else TokenProvider({})
-    # No retries inside the client: a failed event waits in the outbox for the next attempt.
-    retry = {"total": 0, "connect": 0, "read": 0, "status": 0, "status_forcelist": []}
-    import requests
-    from requests.utils import get_environ_proxies
+        def to_file(line: bytes) -> None:
+            file.emit(json.loads(line))
 
-    # requests reads the proxy and CA-bundle variables again on every request (a few ms
-    # each); read them once per run instead.
-    session = requests.Session()
-    session.trust_env = False
-    session.proxies.update(get_environ_proxies(settings.url))
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    config = HttpConfig(
-        url=settings.url,
-        timeout=settings.timeout,
-        auth=auth,
-        retry=retry,
-        session=session,
-        verify=bundle or True,  # type: ignore[arg-type]
-    )
-    http = HttpTransport(config)
-    return http.emit  # type: ignore[return-value]
+        return to_file
+    from lakehouse_tui.integrations.openlineage_http import HttpSender
+
+    return HttpSender(settings.url, settings.timeout, settings.api_key())

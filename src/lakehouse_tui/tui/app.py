@@ -46,7 +46,6 @@ from lakehouse_tui.tui.screens.schedule import ScheduleScreen
 from lakehouse_tui.tui.widgets.asset_detail import AssetDetail
 from lakehouse_tui.tui.widgets.asset_tree import AssetTree
 from lakehouse_tui.tui.widgets.footer import AppFooter
-from lakehouse_tui.tui.widgets.partitions_tab import PartitionsTab
 from lakehouse_tui.tui.widgets.run_panel import RunPanel
 from lakehouse_tui.tui.widgets.tree_pane import TreePane
 from lakehouse_tui.tui.worker_errors import ReportsWorkerErrors
@@ -282,6 +281,9 @@ class LakehouseApp(ReportsWorkerErrors, App[int]):
     def action_filter(self) -> None:
         self.query_one("#tree-pane", TreePane).open_filter()
 
+    def action_toggle_graph(self) -> None:
+        self.query_one("#tree-pane", TreePane).toggle_graph()
+
     def action_show_tab(self, tab: str) -> None:
         self.query_one("#detail", AssetDetail).show_tab(tab)
 
@@ -327,9 +329,6 @@ class LakehouseApp(ReportsWorkerErrors, App[int]):
     ) -> None:
         """Show the plan and ask; on yes start the headless runner as a child process."""
         run_offers.ask_to_run(self, RunRequest(selection=selection, job=job, label=label))
-
-    def on_partitions_tab_run_requested(self, message: PartitionsTab.RunRequested) -> None:
-        run_offers.ask_to_run(self, message.request)  # batches, a backfill or a full refresh
 
     def start_run(self, request: RunRequest) -> None:
         self.runs.start(request)

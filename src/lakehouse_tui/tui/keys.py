@@ -37,6 +37,8 @@ TAB_BINDINGS: list[Binding] = bindings(keymap.TAB_KEYS)
 FILTER_BINDINGS: list[Binding] = bindings(keymap.FILTER_KEYS)
 SCHEDULE_BINDINGS: list[Binding] = bindings(keymap.SCHEDULE_KEYS)
 PARTITION_BINDINGS: list[Binding] = bindings(keymap.PARTITION_KEYS)
+GRAPH_BINDINGS: list[Binding] = bindings(keymap.GRAPH_KEYS)
+LOG_BINDINGS: list[Binding] = bindings(keymap.LOG_KEYS)
 
 ALL_BINDINGS: list[tuple[str, list[Binding]]] = [
     (title, bindings(specs)) for title, specs in keymap.SCREENS
@@ -45,6 +47,7 @@ ALL_BINDINGS: list[tuple[str, list[Binding]]] = [
 OTHER_KEYS: list[tuple[str, str]] = [
     ("tab / shift+tab", "Move focus between the tree, the detail and the run panel"),
     ("up/down, enter", "Move in the tree; enter expands or collapses a group"),
+    ("arrows, enter", "Graph view (v): move between boxes; enter shows a group's models"),
     ("ctrl+p", "Command palette: materialize a job, open runs, generate sample data"),
     ("y / n", "Confirm or cancel a materialization in the plan dialog"),
 ]

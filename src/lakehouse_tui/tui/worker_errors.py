@@ -31,6 +31,7 @@ DOING = {
     "runs-list": "list the runs",
     "run-detail": "load the run",
     "schedule": "read the schedule",
+    "log-follow": "follow the log",
 }
 
 

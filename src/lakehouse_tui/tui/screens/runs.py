@@ -14,13 +14,14 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, RichLog, Static
+from textual.widgets import DataTable, Static
 
 from lakehouse_tui.core.retry import retry_keys
 from lakehouse_tui.core.store import LogLine, RunAsset, RunRecord
 from lakehouse_tui.tui import format as fmt
 from lakehouse_tui.tui.keys import RUNS_BINDINGS
 from lakehouse_tui.tui.widgets.footer import AppFooter
+from lakehouse_tui.tui.widgets.log_view import LogView
 from lakehouse_tui.tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
             with Horizontal(id="run-detail"):
                 with VerticalScroll(id="run-timeline-scroll"):
                     yield Static("", id="run-timeline")
-                yield RichLog(id="run-logs", wrap=False, markup=False, highlight=False)
+                yield LogView(id="run-logs")
         yield AppFooter()
 
     def on_mount(self) -> None:
@@ -164,17 +165,14 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
         self.query_one("#run-timeline", Static).update(
             timeline(message.run, message.assets, self.clock(), max(8, min(60, room)))
         )
-        log = self.query_one("#run-logs", RichLog)
-        log.clear()
-        for line in message.logs:
-            prefix = f"{line.asset_key}: " if line.asset_key else ""
-            log.write(
-                Text(
-                    f"{prefix}{line.message}", style="red" if line.level.lower() == "error" else ""
-                )
-            )
-        if not message.logs:
-            log.write(Text("(no log lines in this run)", style="dim"))
+        store, run_id = self.workspace.store, message.run.id
+        self.query_one("#run-logs", LogView).show(
+            message.logs,
+            source=(lambda after: store.logs(run_id, after_id=after))
+            if message.run.status == "running"
+            else None,
+            empty="(no log lines in this run)",
+        )
 
     def action_close(self) -> None:
         self.dismiss(None)

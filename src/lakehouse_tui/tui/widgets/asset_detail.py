@@ -16,7 +16,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import DataTable, Label, RichLog, Sparkline, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from lakehouse_tui.core.asset_status import AssetStatus
 from lakehouse_tui.core.store import CheckResult
@@ -24,6 +24,8 @@ from lakehouse_tui.tui import format as fmt
 from lakehouse_tui.tui.data import AssetDetails, Preview
 from lakehouse_tui.tui.messages import PreviewLoaded
 from lakehouse_tui.tui.preview_source import preview_source
+from lakehouse_tui.tui.widgets.history_plot import HistoryView
+from lakehouse_tui.tui.widgets.log_view import LogSource, LogView
 from lakehouse_tui.tui.widgets.partition_strip import PartitionStrip
 from lakehouse_tui.tui.widgets.partitions_tab import PartitionsTab
 from lakehouse_tui.tui.worker_errors import ReportsWorkerErrors
@@ -87,18 +89,14 @@ class AssetDetail(ReportsWorkerErrors, Vertical):
                 yield Static(id="overview-body")
             with TabPane("Definition", id="definition"), VerticalScroll():
                 yield Static(id="definition-body")
-            with TabPane("History", id="history"), Vertical():
-                yield Label("rows", id="history-rows-label", classes="spark-label")
-                yield Sparkline([], id="history-rows")
-                yield Label("duration", id="history-duration-label", classes="spark-label")
-                yield Sparkline([], id="history-duration")
-                yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+            with TabPane("History", id="history"):
+                yield HistoryView(clock=self.clock, id="history-view")
             with TabPane("Checks", id="checks"), Vertical():
                 yield DataTable(id="checks-table", cursor_type="row", zebra_stripes=True)
                 with VerticalScroll(id="checks-failing-scroll"):
                     yield Static("", id="checks-failing")
             with TabPane("Logs", id="logs"):
-                yield RichLog(id="logs-log", wrap=False, markup=False, highlight=False)
+                yield LogView(id="logs-log", by_asset=False)
             with TabPane("Preview", id="preview"), Vertical():
                 yield Static("", id="preview-status")
                 yield DataTable(id="preview-table", zebra_stripes=True)
@@ -227,44 +225,9 @@ class AssetDetail(ReportsWorkerErrors, Vertical):
         return Group(*parts)
 
     def fill_history(self) -> None:
+        assert self.details is not None
         d = self.details
-        assert d is not None
-        history = list(reversed(d.materializations))  # oldest first for the sparklines
-        row_values = [float(m.metadata.get("rows") or 0) for m in history]
-        durations = [float(m.duration or 0.0) for m in history]
-        if len(history) < 2:  # one point makes no line
-            row_values, durations = [], []
-        self.query_one("#history-rows", Sparkline).data = row_values
-        self.query_one("#history-duration", Sparkline).data = durations
-        rows_range = (
-            f"{fmt.rows(int(min(row_values)))}–{fmt.rows(int(max(row_values)))}"
-            if row_values
-            else "-"
-        )
-        dur_range = (
-            f"{fmt.duration(min(durations))}–{fmt.duration(max(durations))}" if durations else "-"
-        )
-        if len(history) < 2:
-            first = "one materialization so far" if history else "never materialized"
-            self.query_one("#history-rows-label", Label).update(f"rows: {first}")
-            self.query_one("#history-duration-label", Label).update("duration: -")
-        else:
-            count = f"last {len(history)} materializations"
-            self.query_one("#history-rows-label", Label).update(f"rows ({rows_range}), {count}")
-            self.query_one("#history-duration-label", Label).update(f"duration ({dur_range})")
-        table = self.query_one("#history-table", DataTable)
-        table.clear(columns=True)
-        table.add_columns("when", "run", "duration", "rows")
-        now = self.clock()
-        for m in d.materializations:
-            table.add_row(
-                f"{fmt.age(now - m.ts)} ago",
-                Text(m.run_id),
-                fmt.duration(m.duration),
-                fmt.rows(m.metadata.get("rows")),
-            )
-        if not d.materializations:
-            table.add_row("never", "-", "-", "-")
+        self.query_one("#history-view", HistoryView).show(d.materializations, group=d.asset is None)
 
     def fill_checks(self) -> None:
         d = self.details
@@ -299,26 +262,25 @@ class AssetDetail(ReportsWorkerErrors, Vertical):
     def fill_logs(self) -> None:
         d = self.details
         assert d is not None
-        log = self.query_one("#logs-log", RichLog)
-        log.clear()
+        log = self.query_one("#logs-log", LogView)
         if d.log_run is None:
-            log.write(Text("No runs of this asset yet.", style="dim"))
+            log.show([], empty="No runs of this asset yet.")
             return
         header = f"run {d.log_run.id} ({d.log_run.trigger}, {d.log_run.status})"
         if d.run_asset is not None:
             header += f": {d.key} {d.run_asset.status}"
             if d.run_asset.message:
                 header += f" — {d.run_asset.message}"
-        log.write(Text(header, style="bold"))
-        for line in d.logs:
-            style = (
-                "red"
-                if line.level in ("error", "ERROR")
-                else ("yellow" if line.level.lower().startswith("warn") else "")
-            )
-            log.write(Text(f"{fmt.timestamp(line.ts)[11:]} {line.message}", style=style))
-        if not d.logs:
-            log.write(Text("(no log lines for this asset in that run)", style="dim"))
+        source: LogSource | None = None
+        if self.workspace is not None and d.log_run.status == "running":  # follow it live
+            store, run_id, key = self.workspace.store, d.log_run.id, d.key
+            source = lambda after: store.logs(run_id, key, after_id=after)  # noqa: E731
+        log.show(
+            d.logs,
+            header=Text(header),
+            source=source,
+            empty="(no log lines for this asset in that run)",
+        )
 
     # -- preview ------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from rich.text import Text
+from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -21,6 +22,12 @@ class AssetTree(Tree[str]):
     """A tree whose node data is an asset key or a group asset key."""
 
     ICONS = False
+
+    class LabelsChanged(Message):
+        """Statuses or the selection changed (the graph view repaints); floods coalesce."""
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, AssetTree.LabelsChanged)
 
     def __init__(self, *, clock: Callable[[], float], id: str | None = None) -> None:
         super().__init__("assets", id=id)
@@ -218,3 +225,4 @@ class AssetTree(Tree[str]):
         for node, indent in nodes:
             if node.data is not None:
                 node.set_label(self.label_for(node.data, indent, width))
+        self.post_message(self.LabelsChanged())

@@ -1,9 +1,9 @@
 """The Partitions tab: one asset's batches in a table, marked with space and run from there.
 
 `m` materializes the marked batches (or the highlighted one), `b` backfills every batch from
-the first to the last marked one, `f` rebuilds every batch (a full refresh). Each posts
-`RunRequested`, which the app turns into the plan dialog and then the one run path. Under the
-table, the highlighted batch's attempts (`RunStore.partition_history`).
+the first to the last marked one, `f` rebuilds every batch (a full refresh). Each goes to the
+plan dialog and then the app's one run path (`run_offers.ask_to_run`), as `m` on the tree
+does. Under the table, the highlighted batch's attempts (`RunStore.partition_history`).
 
 Loading happens in thread workers on this widget (the summary when the asset is shown, the
 history when a row is highlighted) with the workspace's store, like the other tabs; results
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
 from textual import on, work
@@ -28,7 +28,7 @@ from textual.widgets import DataTable, Static
 from lakehouse_tui.core.partition_store import PartitionEvent
 from lakehouse_tui.core.partitions import PartitionStatus, PartitionSummary, is_partitioned
 from lakehouse_tui.tui import format as fmt
-from lakehouse_tui.tui import partition_runs
+from lakehouse_tui.tui import partition_runs, run_offers
 from lakehouse_tui.tui.keys import PARTITION_BINDINGS
 from lakehouse_tui.tui.runner import RunRequest
 from lakehouse_tui.tui.widgets.partition_strip import CELLS, PartitionStrip
@@ -36,6 +36,7 @@ from lakehouse_tui.tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from lakehouse_tui.core.workspace import Workspace
+    from lakehouse_tui.tui.app import LakehouseApp
 
 MARK = Text("●", "bold cyan")
 UNMARKED = Text(" ")
@@ -94,10 +95,6 @@ class PartitionsTab(ReportsWorkerErrors, Vertical):
         key: str
         partition: str
         events: list[PartitionEvent]
-
-    @dataclass
-    class RunRequested(Message):
-        request: RunRequest
 
     def __init__(
         self, strip: PartitionStrip, *, clock: Callable[[], float], id: str | None = None
@@ -307,7 +304,7 @@ class PartitionsTab(ReportsWorkerErrors, Vertical):
         if self.key is None or not keys:
             self.app.notify("No batch to materialize: the asset has none yet.", severity="warning")
             return
-        self.post_message(self.RunRequested(partition_runs.materialize_request(self.key, keys)))
+        self.ask_to_run(partition_runs.materialize_request(self.key, keys))
 
     def action_backfill(self) -> None:
         ordered = self.listed_keys()
@@ -320,8 +317,12 @@ class PartitionsTab(ReportsWorkerErrors, Vertical):
             )
             return
         request = partition_runs.backfill_request(self.key, ordered, marks[0], marks[-1])
-        self.post_message(self.RunRequested(request))
+        self.ask_to_run(request)
+
+    def ask_to_run(self, request: RunRequest) -> None:
+        """The plan dialog, then the app's one run path (as `m` on the tree does)."""
+        run_offers.ask_to_run(cast("LakehouseApp", self.app), request)
 
     def action_full_refresh(self) -> None:
         if self.key is not None:
-            self.post_message(self.RunRequested(partition_runs.full_refresh_request(self.key)))
+            self.ask_to_run(partition_runs.full_refresh_request(self.key))
