@@ -62,6 +62,16 @@ def test_model_checks(snap_env: Lake, snap_compare, size: tuple[int, int]) -> No
 
 
 @pytest.mark.parametrize("size", SIZES)
+def test_partitions_tab(snap_env: Lake, snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """The fact's batches with the first one marked, and the second one's history."""
+    assert snap_compare(
+        make_app(),
+        terminal_size=size,
+        run_before=select("fact_bioreactor_batch_stats", "7", "space"),
+    )
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_confirm_plan(snap_env: Lake, snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(make_app(), terminal_size=size, run_before=select("dim_batch", "u"))
 

@@ -160,6 +160,12 @@ def normalize_store(store_path: Path) -> None:
                 "update run_assets set run_id = ?, started_at = ?, ended_at = ? where rowid = ?",
                 (new, start + 1.0 + index * 1.5, start + 2.0 + index * 1.5, rowid),
             )
+        for sql in (  # the batches' states and history: this run's, at fixed times
+            "update partitions set run_id = ?, updated_at = ? where run_id = ?",
+            "update partition_history set run_id = ?, ts = ? where run_id = ?",
+        ):
+            db.execute(sql, (new, start + 2.0, old))
+        db.execute("update partitions set attempt_run_id = ? where attempt_run_id = ?", (new, old))
         for table in ("step_events", "check_results", "logs"):
             column = "ts"
             db.execute(

@@ -91,8 +91,39 @@ RUNS_KEYS: tuple[KeySpec, ...] = (
 TAB_KEYS: tuple[KeySpec, ...] = tuple(
     KeySpec(str(number), f"tab.{tab}", tab.capitalize(), show=False, action=f"show_tab('{tab}')")
     for number, tab in enumerate(
-        ("overview", "definition", "history", "checks", "logs", "preview"), start=1
+        ("overview", "definition", "history", "checks", "logs", "preview", "partitions"), start=1
     )
+)
+
+PARTITION_KEYS: tuple[KeySpec, ...] = (
+    KeySpec(
+        "space",
+        "partitions.mark",
+        "Mark",
+        "Partitions tab: mark or unmark the highlighted batch",
+        action="toggle_mark",
+    ),
+    KeySpec(
+        "m",
+        "partitions.materialize",
+        "Materialize batches",
+        "Partitions tab: materialize the marked batches (or the highlighted one)",
+        action="materialize_marked",
+    ),
+    KeySpec(
+        "b",
+        "partitions.backfill",
+        "Backfill",
+        "Partitions tab: backfill every batch from the first to the last marked one",
+        action="backfill",
+    ),
+    KeySpec(
+        "f",
+        "partitions.full_refresh",
+        "Full refresh",
+        "Partitions tab: rebuild every batch of the asset from all the raw files",
+        action="full_refresh",
+    ),
 )
 
 FILTER_KEYS: tuple[KeySpec, ...] = (
@@ -156,6 +187,7 @@ SCHEDULE_KEYS: tuple[KeySpec, ...] = (
 # The bindings active together, by screen, as the help screen lists them.
 SCREENS: tuple[tuple[str, tuple[KeySpec, ...]], ...] = (
     ("Assets", APP_KEYS + TAB_KEYS),
+    ("Partitions tab", PARTITION_KEYS),
     ("Schedule panel", SCHEDULE_KEYS),
     ("Filter", FILTER_KEYS),
     ("Graph view", GRAPH_KEYS),

@@ -36,6 +36,7 @@ RUNS_BINDINGS: list[Binding] = bindings(keymap.RUNS_KEYS)
 TAB_BINDINGS: list[Binding] = bindings(keymap.TAB_KEYS)
 FILTER_BINDINGS: list[Binding] = bindings(keymap.FILTER_KEYS)
 SCHEDULE_BINDINGS: list[Binding] = bindings(keymap.SCHEDULE_KEYS)
+PARTITION_BINDINGS: list[Binding] = bindings(keymap.PARTITION_KEYS)
 GRAPH_BINDINGS: list[Binding] = bindings(keymap.GRAPH_KEYS)
 LOG_BINDINGS: list[Binding] = bindings(keymap.LOG_KEYS)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lakehouse_tui.tui import format as fmt
+from lakehouse_tui.tui.partition_runs import partition_note
 from lakehouse_tui.tui.runner import RunRequest
 from lakehouse_tui.tui.screens.confirm_run import ConfirmRun
 from lakehouse_tui.tui.screens.message_box import MessageBox
@@ -37,7 +38,7 @@ def ask_to_run(app: LakehouseApp, request: RunRequest) -> None:
             app.start_run(request)
 
     title = f"Materialize {request.description}?"
-    text = fmt.home_paths(plan.format())
+    text = fmt.home_paths(plan.format()) + partition_note(request)
     app.push_screen(ConfirmRun(title, text, runnable=bool(plan.steps)), answered)
 
 

@@ -31,6 +31,8 @@ class RunRequest:
     job: str | None = None
     label: str = ""
     wait: bool = False  # queue behind a run that holds the lock (`--wait`)
+    partitions: tuple[str, ...] = ()  # only these batches (`--partition`)
+    full_refresh: bool = False  # rebuild every batch (`--full-refresh`)
 
     def argv(self, config_path: Path | None) -> list[str]:
         args = [sys.executable, "-m", "lakehouse_tui"]
@@ -40,6 +42,10 @@ class RunRequest:
             args += ["--job", self.job]
         if self.selection is not None:
             args += ["--materialize", self.selection]
+        if self.partitions:
+            args += ["--partition", ",".join(self.partitions)]
+        if self.full_refresh:
+            args.append("--full-refresh")
         if self.wait:
             args.append("--wait")
         return [*args, "--trigger", "tui", "--json"]

@@ -24,6 +24,8 @@ DOING = {
     "run-logs": "read the run's log lines",
     "details": "load the asset's details",
     "preview": "load the preview",
+    "partitions": "load the asset's partitions",
+    "partition-history": "load the batch's history",
     "run": "follow the run",
     "sample-data": "generate sample data",
     "runs-list": "list the runs",

@@ -20,12 +20,14 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from lakehouse_tui.core.asset_status import AssetStatus
 from lakehouse_tui.core.store import CheckResult
-from lakehouse_tui.tui import data
 from lakehouse_tui.tui import format as fmt
 from lakehouse_tui.tui.data import AssetDetails, Preview
 from lakehouse_tui.tui.messages import PreviewLoaded
+from lakehouse_tui.tui.preview_source import preview_source
 from lakehouse_tui.tui.widgets.history_plot import HistoryView
 from lakehouse_tui.tui.widgets.log_view import LogSource, LogView
+from lakehouse_tui.tui.widgets.partition_strip import PartitionStrip
+from lakehouse_tui.tui.widgets.partitions_tab import PartitionsTab
 from lakehouse_tui.tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
@@ -38,9 +40,11 @@ TAB_LABELS = {
     "checks": "Checks",
     "logs": "Logs",
     "preview": "Preview",
+    "partitions": "Partitions",
 }
 # Narrow terminals (80 columns over SSH): short labels so every tab stays visible.
 SHORT_TAB_LABELS = {**TAB_LABELS, "overview": "Info", "definition": "SQL", "preview": "Data"}
+SHORT_TAB_LABELS["partitions"] = "Parts"
 
 
 def _kv_table() -> Table:
@@ -78,8 +82,10 @@ class AssetDetail(ReportsWorkerErrors, Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("Loading the dbt project…", id="detail-title")
+        strip = PartitionStrip(id="overview-partitions")  # fed by the Partitions tab
         with TabbedContent(id="detail-tabs"):
             with TabPane("Overview", id="overview"), VerticalScroll():
+                yield strip
                 yield Static(id="overview-body")
             with TabPane("Definition", id="definition"), VerticalScroll():
                 yield Static(id="definition-body")
@@ -94,6 +100,8 @@ class AssetDetail(ReportsWorkerErrors, Vertical):
             with TabPane("Preview", id="preview"), Vertical():
                 yield Static("", id="preview-status")
                 yield DataTable(id="preview-table", zebra_stripes=True)
+            with TabPane("Partitions", id="partitions"):
+                yield PartitionsTab(strip, clock=self.clock, id="partitions-tab")
 
     @property
     def active_tab(self) -> str:
@@ -124,6 +132,7 @@ class AssetDetail(ReportsWorkerErrors, Vertical):
         self.fill_history()
         self.fill_checks()
         self.fill_logs()
+        self.query_one(PartitionsTab).show_asset(self.workspace, details.key)
         if self.details is None or self.details.asset is None or not self.details.asset.relation:
             self.show_preview_message("No table to preview for this asset.")
 
@@ -287,20 +296,10 @@ class AssetDetail(ReportsWorkerErrors, Vertical):
         if workspace is None or key is None:
             return
         self.preview_key = key
-        asset = workspace.graph.assets.get(key)
-        if asset is None or not asset.relation:
-            self.show_preview_message("No table to preview: select a dbt model.")
-            return
-        config = workspace.config
-        if asset.kind == "postgres":
-            pg = config.postgres
-            self.show_preview_message(f"Loading the first rows from {pg.location()}…")
-            table = asset.relation.split(".")[-1]
-            self.load_preview(lambda: data.load_postgres_preview(pg, key, table))
-            return
-        self.show_preview_message(f"Loading the first rows of {asset.relation}…")
-        relation, warehouse = asset.relation, config.lake.warehouse
-        self.load_preview(lambda: data.load_preview(warehouse, key, relation))
+        message, load = preview_source(workspace, key)
+        self.show_preview_message(message)
+        if load is not None:
+            self.load_preview(load)
 
     @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
     def load_preview(self, load: Callable[[], Preview]) -> None:
