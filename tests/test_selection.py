@@ -180,6 +180,7 @@ def test_dry_run_prints_ordered_steps_with_the_exact_dbt_select(parsed_workspace
         "     assets: stg_bioreactor, dim_batch, fact_bioreactor_batch_stats, "
         "int_bioreactor_downsample_5m, mart_bioreactor_overview",
         "     checks: 16 evaluated by the executor, 1 by dbt (in the --select)",
+        "  partitions: 4 model(s) rebuilt from all batches",
     ]
     # Nothing ran: no run recorded, no warehouse.
     assert lake.runs() == []
@@ -196,6 +197,7 @@ def test_dry_run_of_a_partial_selection(parsed_workspace: Any) -> None:
         "--indirect-selection empty",
         "     assets: dim_batch, mart_bioreactor_overview",
         "     checks: 5 evaluated by the executor, 0 by dbt (in the --select)",
+        "  partitions: 1 model(s) rebuilt from all batches",
     ]
     result = lake.cli("--dry-run", "--materialize", "group:raw_ingestion")
     assert result.out.splitlines()[1:] == [

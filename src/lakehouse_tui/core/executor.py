@@ -13,7 +13,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lakehouse_tui.config import Config
-from lakehouse_tui.core import cancel, partition_recording, partitions, raw, versions
+from lakehouse_tui.core import (
+    cancel,
+    partition_recording,
+    partitions,
+    raw,
+    versions,
+    warehouse_state,
+)
 from lakehouse_tui.core.dbt_setup import RAW_DIR_ENV, DbtSetup
 from lakehouse_tui.core.graph import AssetGraph
 from lakehouse_tui.core.partition_scope import PartitionRequest
@@ -148,7 +155,11 @@ class Executor:
 
         sources = partitions.raw_partitions(self.config.lake.raw_dir, self.store.raw_file_scans())
         states = self.store.partition_states()
-        scope = plan_scope(self.graph, keys, sources, states, self.partition_request)
+        lake = self.config.lake
+        not_ours = warehouse_state.problems(
+            self.graph, recorder.latest, lake.warehouse, self.config.state_dir
+        )
+        scope = plan_scope(self.graph, keys, sources, states, self.partition_request, not_ours)
         self.setup.run_env.update(scope.dbt_env())
         if scope.batches:
             self.store.set_run_partitions(recorder.run_id, scope.batches)

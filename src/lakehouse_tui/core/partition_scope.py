@@ -4,8 +4,9 @@ Decided once per run, before the DuckDB dbt step, from the raw dir's partitions 
 model holds (core.partitions):
 
 - `--full-refresh`: every selected model is rebuilt from all the raw files, as dbt's flag does.
-- a model that holds nothing yet, or whose code (or the code of a model it reads) changed
-  since it was built, is rebuilt whole: a table of mixed code versions is never published;
+- a model that holds nothing yet, whose table is missing or not the one this app built, or
+  whose code (or the code of a model it reads) changed since it was built, is rebuilt whole:
+  a table of mixed code versions is never published;
 - otherwise incremental models process the *scope*: the batches named with `--partition` /
   `--partition-range`, or else every batch that is stale in any of them (new, changed,
   deleted upstream, last attempt failed).
@@ -76,7 +77,11 @@ def plan_scope(
     sources: RawPartitions,
     states: Mapping[str, Mapping[str, PartitionState]],
     request: PartitionRequest,
+    not_ours: Iterable[str] = (),
 ) -> BatchScope:
+    """`not_ours`: models whose relation is not the one the history records (missing,
+    unmarked, built by another run: core.warehouse_state); they are rebuilt whole."""
+    foreign = set(not_ours)
     models = [
         k for k in graph.order(keys)
         if partitions.is_partitioned(graph, k) and graph.assets[k].kind != "raw"
@@ -89,6 +94,7 @@ def plan_scope(
         if (
             request.full_refresh
             or not held
+            or key in foreign
             or any(s.code_signature != signature for s in held.values())
         ):
             whole.add(key)

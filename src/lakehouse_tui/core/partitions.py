@@ -122,6 +122,9 @@ def raw_partitions(raw_dir: Path, known: Mapping[str, raw.FileScan]) -> RawParti
     """The batches of the files in the raw dir, from the validation cache (stats only)."""
     holders: dict[str, list[tuple[str, str, raw.FileScan]]] = {}
     pending: list[str] = []
+    # A file replaced since its validation still holds the batches it held: they are
+    # changed (their version is that of a file not validated yet), not deleted.
+    by_name = {key.rsplit(":", 2)[0]: scan for key, scan in known.items()}
     for path in raw.parquet_files(raw_dir):
         try:
             file_key = raw.file_key(path)
@@ -130,7 +133,9 @@ def raw_partitions(raw_dir: Path, known: Mapping[str, raw.FileScan]) -> RawParti
         scan = known.get(file_key)
         if scan is None:
             pending.append(path.name)
-            continue
+            scan, file_key = by_name.get(path.name), f"{file_key}:not validated"
+            if scan is None:
+                continue
         for batch in scan.batch_ids:
             holders.setdefault(batch, []).append((path.name, file_key, scan))
     by_key = {}
