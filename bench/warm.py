@@ -41,14 +41,14 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lakehouse_tui.tui.runner import EXIT_OK, RunRequest, WarmClient, rss_kib
+from lakehouse_tui.runservice.child import EXIT_OK, RunRequest, WarmClient, rss_kib
 from materialize import BIN, compiled_sql, floor_once, plain_dbt_build, timed
 
 TUI_MEMORY = r"""
 import asyncio, json, os, sys
 from lakehouse_tui import config
 from lakehouse_tui.tui.app import create_app
-from lakehouse_tui.tui.runner import RunRequest, rss_kib
+from lakehouse_tui.runservice.child import RunRequest, rss_kib
 
 async def main(runs):
     app = create_app(config.load(None), warm_runs=True)

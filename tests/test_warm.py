@@ -1,4 +1,5 @@
-"""The warm executor (`python -m lakehouse_tui.warm`) and its client, with real processes.
+"""The warm executor (`python -m lakehouse_tui.runservice.warm`) and its client, with real
+processes.
 
 A small real lake, real dbt runs. Each test drives the executor through `WarmClient`, the
 same object the TUI uses; events are waited on, never slept for.
@@ -22,7 +23,7 @@ import pytest
 
 from lakehouse_tui.core.lock import LockHolder, RunLock
 from lakehouse_tui.core.store import RunStore
-from lakehouse_tui.tui.runner import (
+from lakehouse_tui.runservice.child import (
     EXIT_CANCELLED,
     EXIT_LOCKED,
     EXIT_OK,
@@ -139,7 +140,7 @@ def warehouse_count(lake: Lake, relation: str) -> int:
 def test_warm_module_does_not_import_textual(warm_lake: Lake) -> None:
     code = (
         "import sys\n"
-        "from lakehouse_tui.warm import WarmExecutor\n"
+        "from lakehouse_tui.runservice.warm import WarmExecutor\n"
         "WarmExecutor(None).warm_up()\n"
         "assert 'dbt.cli.main' in sys.modules\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
@@ -276,7 +277,7 @@ def test_a_killed_executor_is_reported_and_replaced(
 def test_protocol_on_stdin_and_stdout(warm_lake: Lake) -> None:
     """The raw protocol: ready, events, idle; a bad request line is an idle line too."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "lakehouse_tui.warm"],
+        [sys.executable, "-m", "lakehouse_tui.runservice.warm"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

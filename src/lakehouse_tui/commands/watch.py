@@ -65,7 +65,7 @@ def _loop(workspace: Any, config: Config, stop: threading.Event) -> int:
     from lakehouse_tui.core import cancel
     from lakehouse_tui.core.file_settle import parquet_only, snapshot
     from lakehouse_tui.errors import LockedError
-    from lakehouse_tui.headless_run import RunOptions, run_selection
+    from lakehouse_tui.runservice.headless_run import RunOptions, run_selection
     from lakehouse_tui.sensor_run import settle_raw_dir
 
     sensor, raw_dir = config.sensor, config.lake.raw_dir
@@ -127,7 +127,7 @@ def _warm_up(workspace: Any) -> None:
     import dbt.adapters.duckdb
     import dbt.cli.main  # noqa: F401
 
-    from lakehouse_tui.warm import WarmExecutor
+    from lakehouse_tui.runservice.warm import WarmExecutor
 
     WarmExecutor.prime_dbt(workspace)
 

@@ -22,6 +22,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Header, Static, Tree
 
 from lakehouse_tui.config import Config
+from lakehouse_tui.runservice.child import ChildRun, RunRequest
 from lakehouse_tui.tui import data, run_offers
 from lakehouse_tui.tui.commands import LakehouseCommands
 from lakehouse_tui.tui.keys import APP_BINDINGS, TAB_BINDINGS, unknown_ids
@@ -37,7 +38,6 @@ from lakehouse_tui.tui.messages import (
     unless_closing,
 )
 from lakehouse_tui.tui.run_control import RunControl
-from lakehouse_tui.tui.runner import ChildRun, RunRequest
 from lakehouse_tui.tui.screens.generate_data import GenerateData
 from lakehouse_tui.tui.screens.help import HelpScreen
 from lakehouse_tui.tui.screens.message_box import MessageBox
@@ -52,7 +52,7 @@ from lakehouse_tui.tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from lakehouse_tui.core.workspace import Workspace
-    from lakehouse_tui.tui.warm_client import WarmClient, WarmRun
+    from lakehouse_tui.runservice.warm_client import WarmClient, WarmRun
 
 
 class LakehouseApp(ReportsWorkerErrors, App[int]):

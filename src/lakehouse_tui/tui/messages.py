@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 from textual.dom import DOMNode
 from textual.message import Message
 
+from lakehouse_tui.runservice.child import RunRequest
 from lakehouse_tui.tui.data import AssetDetails, LakeState, Preview
-from lakehouse_tui.tui.runner import RunRequest
 
 
 @dataclass

@@ -13,9 +13,7 @@ from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from lakehouse_tui.tui import data, run_offers
-from lakehouse_tui.tui.messages import RunEventReceived, RunExited, RunLogLines
-from lakehouse_tui.tui.runner import (
+from lakehouse_tui.runservice.child import (
     EXIT_CANCELLED,
     EXIT_LOCKED,
     EXIT_OK,
@@ -23,6 +21,8 @@ from lakehouse_tui.tui.runner import (
     ChildRun,
     RunRequest,
 )
+from lakehouse_tui.tui import data, run_offers
+from lakehouse_tui.tui.messages import RunEventReceived, RunExited, RunLogLines
 from lakehouse_tui.tui.screens.message_box import MessageBox
 from lakehouse_tui.tui.screens.run_blocked import RunBlocked
 from lakehouse_tui.tui.widgets.asset_tree import AssetTree
@@ -30,8 +30,8 @@ from lakehouse_tui.tui.widgets.run_panel import FINAL_ASSET_EVENTS, RunPanel, is
 
 if TYPE_CHECKING:
     from lakehouse_tui.core.store import LogLine, RunRecord
+    from lakehouse_tui.runservice.warm_client import WarmClient, WarmRun
     from lakehouse_tui.tui.app import LakehouseApp
-    from lakehouse_tui.tui.warm_client import WarmClient, WarmRun
 
 LIVE_STATUS = {
     "asset_started": "running",
@@ -115,7 +115,7 @@ class RunControl:
 
     def start_warm(self) -> WarmClient:
         """The warm executor, started in the background (its own thread reports readiness)."""
-        from lakehouse_tui.tui.warm_client import WarmClient
+        from lakehouse_tui.runservice.warm_client import WarmClient
 
         warm = WarmClient(self.app.config.path, on_problem=self.warm_problem)
         warm.start()

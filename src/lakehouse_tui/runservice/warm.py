@@ -1,6 +1,6 @@
 """The warm executor: one long-lived headless runner that serves many runs.
 
-    python -m lakehouse_tui.warm [--config PATH]
+    python -m lakehouse_tui.runservice.warm [--config PATH]
 
 It imports dbt and its adapters once, opens the workspace, loads dbt's manifest and then
 prints `{"event": "ready", ...}`. Each line on stdin is a run request::
@@ -38,8 +38,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 from lakehouse_tui.core import cancel, manifest
 from lakehouse_tui.errors import LakehouseError, UsageError
-from lakehouse_tui.headless_run import RunOptions, run_selection
 from lakehouse_tui.redact import mask_fields
+from lakehouse_tui.runservice.headless_run import RunOptions, run_selection
 
 if TYPE_CHECKING:
     from lakehouse_tui.core.executor import RunOutcome
@@ -242,7 +242,7 @@ def release_memory() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m lakehouse_tui.warm",
+        prog="python -m lakehouse_tui.runservice.warm",
         description="Serve materialization requests (JSON lines on stdin) in one warm process.",
     )
     parser.add_argument("--config", metavar="PATH", help="config file (default: see README)")

@@ -1,7 +1,7 @@
 """One materialization on an open workspace: lock, staleness, plan, executor.
 
 Shared by the headless runner (`--materialize`, one process per run) and the warm executor
-(`lakehouse_tui.warm`, one process serving many runs), so that both take the same path.
+(`lakehouse_tui.runservice.warm`, one process serving many runs), so that both take the same path.
 No Textual here.
 """
 
@@ -176,7 +176,7 @@ def execute(
     on_outcome: Callable[[RunOutcome], None] | None = None,
 ) -> int:
     from lakehouse_tui.core.executor import Executor
-    from lakehouse_tui.headless import ProgressPrinter
+    from lakehouse_tui.runservice.printer import ProgressPrinter
 
     needs_dbt = any(step.kind == "dbt" for step in plan.steps)
     printer = ProgressPrinter(json_out=options.json)

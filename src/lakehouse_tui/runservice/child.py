@@ -145,7 +145,7 @@ def rss_kib(pid: int) -> int | None:
 def __getattr__(name: str) -> Any:
     """`WarmClient` and `WarmRun` from `warm_client`, loaded on first use (no import cycle)."""
     if name in ("WarmClient", "WarmRun"):
-        from lakehouse_tui.tui import warm_client
+        from lakehouse_tui.runservice import warm_client
 
         return getattr(warm_client, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,5 +1,5 @@
-"""The client of the warm executor (`python -m lakehouse_tui.warm`): one long-lived process
-that serves the TUI's runs, so a run skips dbt's start-up. No Textual here."""
+"""The client of the warm executor (`python -m lakehouse_tui.runservice.warm`): one
+long-lived process that serves the TUI's runs, so a run skips dbt's start-up. No Textual here."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lakehouse_tui.tui.runner import EXIT_CANCELLED, EXIT_FAILED, RunRequest, spawn
+from lakehouse_tui.runservice.child import EXIT_CANCELLED, EXIT_FAILED, RunRequest, spawn
 
 WARM_START_ATTEMPTS = 3  # consecutive start-up failures before giving up until asked again
 STDERR_KEEP = 200
@@ -86,7 +86,7 @@ class WarmRun:
 
 
 class WarmClient:
-    """Keeps one warm executor (`python -m lakehouse_tui.warm`) alive and hands it runs.
+    """Keeps one warm executor (`python -m lakehouse_tui.runservice.warm`) alive and hands it runs.
 
     `new_run()` returns a WarmRun when the executor is ready and idle, else None (the caller
     falls back to a one-shot ChildRun). When the process exits — cancelled, crashed, killed —
@@ -116,7 +116,7 @@ class WarmClient:
         self._ready = threading.Event()
 
     def argv(self) -> list[str]:
-        args = [sys.executable, "-m", "lakehouse_tui.warm"]
+        args = [sys.executable, "-m", "lakehouse_tui.runservice.warm"]
         return args + (["--config", str(self.config_path)] if self.config_path else [])
 
     def start(self) -> None:
