@@ -110,6 +110,26 @@ SCHEDULE_KEYS: tuple[KeySpec, ...] = (
     KeySpec("escape", "schedule.close", "Back", action="dismiss(None)"),
 )
 
+# What the footer keeps when the terminal is too narrow for every key, most important first
+# (k9s and lazygit degrade the same way: fewer keys, never a cut one). Ids not listed go
+# first; every key is on the help screen (?) whatever the width.
+FOOTER_PRIORITY: tuple[str, ...] = (
+    "quit",
+    "help",
+    "cancel_run",
+    "runs.close",
+    "schedule.close",
+    "materialize_selected",
+    "show_runs",
+    "filter",
+    "materialize_all",
+    "materialize_stale",
+    "sync",
+    "show_schedule",
+    "materialize_upstream",
+    "materialize_downstream",
+)
+
 # The bindings active together, by screen, as the help screen lists them.
 SCREENS: tuple[tuple[str, tuple[KeySpec, ...]], ...] = (
     ("Assets", APP_KEYS + TAB_KEYS),

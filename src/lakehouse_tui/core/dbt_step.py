@@ -25,7 +25,7 @@ from lakehouse_tui.errors import LakehouseError
 
 if TYPE_CHECKING:
     from lakehouse_tui.core.audit import Session
-    from lakehouse_tui.core.checks import CheckResult, CheckSql
+    from lakehouse_tui.core.checks import CheckSql, CheckVerdict
     from lakehouse_tui.core.dbt_run import NodeEvent
 
 T = TypeVar("T")
@@ -220,7 +220,7 @@ class DbtStep:
         """Evaluate a just-built view's checks; why its downstream must not run, if so."""
         from lakehouse_tui.core import checks
 
-        def evaluate_all(session: Session) -> list[tuple[Check, CheckResult]]:
+        def evaluate_all(session: Session) -> list[tuple[Check, CheckVerdict]]:
             return [(check, checks.evaluate(session.cursor, sql)) for check, sql in own]
 
         results = self.with_session(evaluate_all)

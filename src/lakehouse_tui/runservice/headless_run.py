@@ -199,9 +199,11 @@ def execute(
         workspace.staleness()
     if on_outcome is not None:
         on_outcome(outcome)
+    from lakehouse_tui.core.run_events import ExitCode
+
     if outcome.status == "succeeded":
-        return 0
-    return 130 if outcome.status == "cancelled" else 1
+        return ExitCode.OK
+    return ExitCode.CANCELLED if outcome.status == "cancelled" else ExitCode.FAILED
 
 
 def lineage_emitter(workspace: Workspace, plan: Plan, options: RunOptions) -> LineageEmitter | None:

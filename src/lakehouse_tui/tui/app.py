@@ -21,6 +21,7 @@ from textual.containers import Horizontal
 from textual.screen import ModalScreen
 from textual.widgets import Header, Static, Tree
 
+from lakehouse_tui import formatting as fmt
 from lakehouse_tui.config import Config
 from lakehouse_tui.runservice.child import ChildRun, RunRequest
 from lakehouse_tui.tui import data, run_offers
@@ -104,7 +105,8 @@ class LakehouseApp(ReportsWorkerErrors, App[int]):
         yield AppFooter(compact=True)
 
     def on_mount(self) -> None:
-        self.sub_title = str(self.config.path) if self.config.path else "default config"
+        path = self.config.path
+        self.sub_title = fmt.home_paths(str(path)) if path else "default config"
         self.query_one("#run-panel").border_title = "Run"
         if self.config.keymap:
             self.set_keymap(dict(self.config.keymap))

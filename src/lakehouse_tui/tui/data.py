@@ -16,6 +16,7 @@ from lakehouse_tui.config import Config, PostgresSettings
 from lakehouse_tui.core import column_lineage, raw
 from lakehouse_tui.core.asset_status import AssetStatus, asset_statuses
 from lakehouse_tui.core.assets import Asset, GroupAsset
+from lakehouse_tui.core.run_events import RunEvent
 from lakehouse_tui.core.store import CheckResult, LogLine, Materialization, RunAsset, RunRecord
 from lakehouse_tui.core.workspace import Workspace
 
@@ -80,13 +81,11 @@ def parse_in_child(config: Config) -> str:
     Returns "" on success, else the child's one-line error.
     """
     import subprocess
-    import sys
 
-    args = [sys.executable, "-m", "lakehouse_tui"]
-    if config.path is not None:
-        args += ["--config", str(config.path)]
+    from lakehouse_tui.runservice.argv import child_argv
+
     done = subprocess.run(
-        [*args, "status", "--json"],
+        child_argv("status", "--json", config_path=config.path),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -213,17 +212,19 @@ def lock_holder(workspace: Workspace, now: float | None = None) -> str | None:
     )
 
 
-def store_events(workspace: Workspace, run_id: str, after: int) -> list[tuple[int, dict[str, Any]]]:
+def store_events(workspace: Workspace, run_id: str, after: int) -> list[tuple[int, RunEvent]]:
     """The store's events of a run started elsewhere after event id `after`, each as
-    (event id, event in the shape of the runner's JSON events)."""
+    (event id, the RunEvent the runner printed)."""
     events = []
     for row in workspace.store.events(run_id, after):
-        event = _store_event(row)
-        if event["event"] == "run_finished":  # the store keeps the status on the run
+        raw = _store_event(row)
+        if raw["event"] == "run_finished":  # the store keeps the status on the run
             run = workspace.store.get_run(run_id)
-            event["status"] = run.status if run else "finished"
-            event["message"] = run.message if run else None
-        events.append((int(row["id"]), event))
+            raw["status"] = run.status if run else "finished"
+            raw["message"] = run.message if run else None
+        event = RunEvent.from_dict(raw)
+        if event is not None:
+            events.append((int(row["id"]), event))
     return events
 
 

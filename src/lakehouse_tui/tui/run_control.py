@@ -13,20 +13,15 @@ from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from lakehouse_tui.runservice.child import (
-    EXIT_CANCELLED,
-    EXIT_LOCKED,
-    EXIT_OK,
-    EXIT_USAGE,
-    ChildRun,
-    RunRequest,
-)
+from lakehouse_tui.core.run_events import ExitCode, RunEvent
+from lakehouse_tui.core.run_progress import FINAL_ASSET_EVENTS
+from lakehouse_tui.runservice.child import ChildRun, RunRequest
 from lakehouse_tui.tui import data, run_offers
 from lakehouse_tui.tui.messages import RunEventReceived, RunExited, RunLogLines
 from lakehouse_tui.tui.screens.message_box import MessageBox
 from lakehouse_tui.tui.screens.run_blocked import RunBlocked
 from lakehouse_tui.tui.widgets.asset_tree import AssetTree
-from lakehouse_tui.tui.widgets.run_panel import FINAL_ASSET_EVENTS, RunPanel, is_cancelled
+from lakehouse_tui.tui.widgets.run_panel import RunPanel
 
 if TYPE_CHECKING:
     from lakehouse_tui.core.store import LogLine, RunRecord
@@ -156,7 +151,7 @@ class RunControl:
         try:
             child.start()
         except OSError as err:
-            post(RunExited(child.request, EXIT_USAGE, f"cannot start the runner: {err}"))
+            post(RunExited(child.request, ExitCode.USAGE, f"cannot start the runner: {err}"))
             return
         for event in child.events():
             post(RunEventReceived(event))
@@ -194,7 +189,7 @@ class RunControl:
 
     def on_event(self, message: RunEventReceived) -> None:
         event = message.event
-        run_id = event.get("run_id")
+        run_id = event.run_id or None
         panel = self.panel
         if message.external:
             if message.row_id <= self.external_applied:
@@ -202,34 +197,34 @@ class RunControl:
             self.external_applied = message.row_id
             if not (panel.external and panel.shows(run_id)):
                 return  # the panel shows another run (ours): never mix two runs
-        elif event.get("event") == "run_started":
+        elif event.event == "run_started":
             self.own_run_id = str(run_id)
             if self.external_run_id is not None and panel.shows(self.external_run_id):
                 self.tree.clear_overrides()  # the run we waited for is over
             request = self.child.request if self.child is not None else None
-            panel.begin(
-                request.description if request else str(event.get("message")), run_id=str(run_id)
-            )
+            panel.begin(request.description if request else str(event.message), run_id=str(run_id))
         elif run_id is not None and run_id != self.own_run_id:
             return
-        self.show_live_status(event, panel.cancelling)
+        cancelled = panel.progress.is_cancel(event)
         panel.feed(event)
+        self.show_live_status(event, cancelled)
+        if event.event == "run_started":  # planned, not started: queued, not running
+            for key in panel.progress.queued:
+                self.tree.set_override(key, "queued")
 
-    def show_live_status(self, event: dict[str, Any], cancelling: bool) -> None:
+    def show_live_status(self, event: RunEvent, cancelled: bool) -> None:
         """The tree shows a live status at once; the poller reloads ages and details."""
         tree = self.tree
-        asset, kind = event.get("asset"), str(event.get("event"))
+        asset, kind = event.asset, event.event
         if not asset:
             return
         if kind == "asset_progress":  # e.g. an Airbyte job's counters
-            records = (event.get("data") or {}).get("records")
-            tree.set_note(
-                str(asset), f"{fmt_records(records)} rec" if records else str(event.get("status"))
-            )
+            records = event.data.get("records")
+            tree.set_note(asset, f"{fmt_records(records)} rec" if records else str(event.status))
             return
         if kind in FINAL_ASSET_EVENTS:
             tree.set_note(str(asset), None)
-        if is_cancelled(event, cancelling) or kind == "asset_skipped":
+        if cancelled or kind == "asset_skipped":
             tree.set_override(str(asset), None)  # a cancelled asset is stale, never ✗
         elif kind in LIVE_STATUS:
             tree.set_override(str(asset), LIVE_STATUS[kind])
@@ -241,7 +236,7 @@ class RunControl:
         ours_shown = not panel.external
         if not ours_shown:
             panel.set_queued("")
-        if message.code == EXIT_LOCKED:  # the lock was taken between our look and the start
+        if message.code == ExitCode.LOCKED:  # the lock was taken between our look and the start
             if ours_shown:
                 panel.add_class("-hidden")
                 panel.finish("not started", message.error)
@@ -249,14 +244,14 @@ class RunControl:
             holder = data.lock_holder(workspace, app.clock()) if workspace else None
             self.offer_queue(message.request, holder or "another run, which has just finished")
             return
-        if message.code == EXIT_USAGE:
+        if message.code == ExitCode.USAGE:
             if ours_shown:
                 panel.finish("not started", message.error)
             app.push_screen(
                 MessageBox("The run did not start", message.error or f"exit code {message.code}")
             )
         elif ours_shown and panel.running:  # the child ended without a run_finished event
-            cancelled = message.code == EXIT_CANCELLED or self.cancel_sent
+            cancelled = message.code == ExitCode.CANCELLED or self.cancel_sent
             status = "cancelled" if cancelled else "failed"
             before = "" if own_run_id else "it was cancelled before it started"
             panel.finish(status, message.error if status == "failed" else before)
@@ -267,14 +262,14 @@ class RunControl:
 
     def notify_outcome(self, message: RunExited, cancel_sent: bool) -> None:
         app = self.app
-        if message.code == EXIT_OK:
+        if message.code == ExitCode.OK:
             app.notify(
                 f"Materialized {message.request.description}.", title="Run succeeded", markup=False
             )
             run_offers.offer_downstream_of_sync(app, message.request)
-        elif message.code == EXIT_CANCELLED or cancel_sent:
+        elif message.code == ExitCode.CANCELLED or cancel_sent:
             app.notify("The run was cancelled.", title="Run cancelled", severity="warning")
-        elif message.code not in (EXIT_USAGE, EXIT_LOCKED):
+        elif message.code not in (ExitCode.USAGE, ExitCode.LOCKED):
             error = message.error if len(message.error) <= 200 else message.error[:199] + "…"
             app.notify(
                 error or "see the run panel and the Logs tab",

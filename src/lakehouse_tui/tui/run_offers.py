@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lakehouse_tui import formatting as fmt
 from lakehouse_tui.runservice.child import RunRequest
-from lakehouse_tui.tui import format as fmt
 from lakehouse_tui.tui.screens.confirm_run import ConfirmRun
 from lakehouse_tui.tui.screens.message_box import MessageBox
 

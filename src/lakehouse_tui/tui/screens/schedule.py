@@ -7,7 +7,6 @@ shows exactly what the CLI says and there is one implementation of each action.
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 from typing import ClassVar
 
@@ -19,6 +18,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from lakehouse_tui.runservice.argv import child_argv
 from lakehouse_tui.tui.keys import SCHEDULE_BINDINGS
 from lakehouse_tui.tui.widgets.footer import AppFooter
 from lakehouse_tui.tui.worker_errors import ReportsWorkerErrors
@@ -26,11 +26,8 @@ from lakehouse_tui.tui.worker_errors import ReportsWorkerErrors
 
 def schedule_command(config_path: Path | None, action: str) -> tuple[int, str]:
     """Run one `schedule` action; returns (exit code, everything it printed)."""
-    argv = [sys.executable, "-m", "lakehouse_tui"]
-    if config_path is not None:
-        argv += ["--config", str(config_path)]
     result = subprocess.run(
-        [*argv, "schedule", action],
+        child_argv("schedule", action, config_path=config_path),
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,

@@ -12,9 +12,9 @@ from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from lakehouse_tui import formatting as fmt
 from lakehouse_tui.core.asset_status import AssetStatus
 from lakehouse_tui.core.graph import AssetGraph
-from lakehouse_tui.tui import format as fmt
 
 
 class AssetTree(Tree[str]):
