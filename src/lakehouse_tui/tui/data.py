@@ -55,6 +55,7 @@ class Preview:
     rows: list[tuple[Any, ...]]
     error: str = ""
     busy: bool = False
+    note: str = ""  # what the rows are, when not "first N rows of KEY"
 
 
 def signature(workspace: Workspace) -> tuple[Any, ...]:
@@ -159,8 +160,46 @@ def load_details(workspace: Workspace, key: str) -> AssetDetails:
         logs=logs,
         run_asset=run_asset,
         compiled_sql=sql,
-        extra={"column_lineage": model_lineage(workspace, asset) if asset else None},
+        extra={
+            "column_lineage": model_lineage(workspace, asset) if asset else None,
+            "column_types": warehouse_types(workspace, asset) if asset else {},
+        },
     )
+
+
+def warehouse_types(workspace: Workspace, asset: Asset) -> dict[str, str]:
+    """The model's column types from the DuckDB warehouse; {} while a run holds the file or
+    before the table exists (the Definition tab then shows what dbt declares)."""
+    from lakehouse_tui.core.warehouse import column_types
+
+    if asset.kind != "duckdb" or not asset.relation:
+        return {}
+    try:
+        return column_types(workspace.config.lake.warehouse, asset.relation)
+    except Exception:  # busy, missing file or table: the declared types stand
+        return {}
+
+
+def load_raw_preview(raw_dir: Path, key: str, limit: int = 100) -> Preview:
+    """The first rows of the newest raw file (pyarrow: the warehouse is not touched)."""
+    import pyarrow.parquet as pq
+
+    files = raw.parquet_files(raw_dir)
+    if not files:
+        return Preview(key, [], [], f"no parquet files in {raw_dir}")
+    newest = max(files, key=lambda path: path.stat().st_mtime)
+    try:
+        batch = next(pq.ParquetFile(newest).iter_batches(batch_size=limit), None)
+    except Exception as err:  # a damaged or half-copied file: say which
+        return Preview(key, [], [], f"{newest.name}: {str(err).splitlines()[0]}")
+    if batch is None:
+        return Preview(key, [], [], "", note=f"{newest.name} has no rows")
+    columns = [str(name) for name in batch.schema.names]
+    types = [str(field.type) for field in batch.schema]
+    rows = list(zip(*(column.to_pylist() for column in batch.columns), strict=True))
+    note = f"first {len(rows)} rows of {newest.name} (the newest of {len(files)} files)"
+    return Preview(key, [f"{c} ({t})" for c, t in zip(columns, types, strict=True)], rows, "",
+                   note=note)  # fmt: skip
 
 
 def load_postgres_preview(settings: PostgresSettings, key: str, table: str) -> Preview:

@@ -45,7 +45,7 @@ OTHER_KEYS: list[tuple[str, str]] = [
     ("tab / shift+tab", "Move focus between the tree, the detail and the run panel"),
     ("up/down, enter", "Move in the tree; enter expands or collapses a group"),
     ("ctrl+p", "Command palette: materialize a job, open runs, generate sample data"),
-    ("y / n", "Confirm or cancel a materialization in the plan dialog"),
+    ("y / n", "Confirm or cancel in a dialog (the plan, removing the timer)"),
 ]
 
 

@@ -101,7 +101,8 @@ class AssetDetail(ReportsWorkerErrors, Vertical):
         self.fill_history()
         self.fill_checks()
         self.fill_logs()
-        if self.details is None or self.details.asset is None or not self.details.asset.relation:
+        asset = self.details.asset if self.details is not None else None
+        if asset is None or not (asset.relation or asset.kind == "raw"):
             self.show_preview_message("No table to preview for this asset.")
 
     def refresh_ages(self) -> None:
@@ -178,15 +179,17 @@ class AssetDetail(ReportsWorkerErrors, Vertical):
         if d.compiled_sql:
             parts += ["", Text("compiled SQL", style="bold underline")]
             parts.append(Syntax(d.compiled_sql.rstrip(), "sql", theme="ansi_dark", word_wrap=True))
-        if d.asset.columns:
+        types: dict[str, str] = d.extra.get("column_types") or {}
+        described = {column.name: column for column in d.asset.columns}
+        if described or types:  # declared in dbt, typed by the warehouse when it has the table
             columns = Table(show_edge=False, expand=True, header_style="bold")
             columns.add_column("column", no_wrap=True)
             columns.add_column("type", style="dim", no_wrap=True)
             columns.add_column("description", ratio=1)
-            for column in d.asset.columns:
-                columns.add_row(
-                    Text(column.name), Text(column.data_type or ""), Text(column.description or "")
-                )
+            for name in [*described, *(n for n in types if n not in described)]:
+                column = described.get(name)
+                kind = types.get(name) or (column.data_type if column else None) or "?"
+                columns.add_row(Text(name), Text(kind), Text(column.description if column else ""))
             parts += ["", Text("columns", style="bold underline"), columns]
         lineage = d.extra.get("column_lineage")
         if lineage:
@@ -303,6 +306,11 @@ class AssetDetail(ReportsWorkerErrors, Vertical):
             return
         self.preview_key = key
         asset = workspace.graph.assets.get(key)
+        if asset is not None and asset.kind == "raw":
+            raw_dir = workspace.config.lake.raw_dir
+            self.show_preview_message(f"Reading the newest file in {fmt.home_paths(str(raw_dir))}…")
+            self.load_preview(lambda: data.load_raw_preview(raw_dir, key))
+            return
         if asset is None or not asset.relation:
             self.show_preview_message("No table to preview: select a dbt model.")
             return
@@ -342,7 +350,8 @@ class AssetDetail(ReportsWorkerErrors, Vertical):
                 )
             )
             return
-        status.update(Text(f"first {len(preview.rows)} rows of {preview.key}", style="dim"))
+        note = preview.note or f"first {len(preview.rows)} rows of {preview.key}"
+        status.update(Text(note, style="dim"))
         table.add_columns(*(Text(str(column)) for column in preview.columns))
         for row in preview.rows:
             table.add_row(*(cell_text(v) for v in row))
