@@ -1,5 +1,5 @@
 """What to run, asked before it runs: the plan dialog, the Airbyte sync key and the offer to
-materialize what a sync fed. Each ends in `RunControl.start` (which asks again when another
+materialize what a sync fed. Each ends in `RunController.start` (which asks again when another
 process holds the warehouse)."""
 
 from __future__ import annotations

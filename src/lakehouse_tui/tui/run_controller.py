@@ -1,30 +1,31 @@
-"""Our run and the runs started elsewhere: what the run panel and the tree show of them.
+"""Our run: starting, queueing and cancelling it, and what the run panel and the tree show.
 
-The app owns one `RunControl`. It starts our run (the warm executor, or a one-shot child
+The app owns one `RunController`. It starts our run (the warm executor, or a one-shot child
 process), asks before running when another process holds the warehouse (queue behind it with
-`--wait`, or not at all), follows a run started elsewhere from the store, and routes every
-event by run id so the panel never shows two runs as one. Workers run on the app with
-`exit_on_error=False`; their results come back as the app's messages, which it hands here.
+`--wait`, or not at all), and routes every event by run id so the panel never shows two runs
+as one; runs started elsewhere are its `RunFollower`'s (run_follower.py). Workers run with
+`exit_on_error=False`; their results come back as typed messages, which the app hands here.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lakehouse_tui.core.run_events import ExitCode, RunEvent
 from lakehouse_tui.core.run_progress import FINAL_ASSET_EVENTS
 from lakehouse_tui.runservice.child import ChildRun, RunRequest
 from lakehouse_tui.tui import data, run_offers
-from lakehouse_tui.tui.messages import RunEventReceived, RunExited, RunLogLines
+from lakehouse_tui.tui.messages import RunEventReceived, RunExited
+from lakehouse_tui.tui.run_follower import RunFollower
 from lakehouse_tui.tui.screens.message_box import MessageBox
 from lakehouse_tui.tui.screens.run_blocked import RunBlocked
 from lakehouse_tui.tui.widgets.asset_tree import AssetTree
 from lakehouse_tui.tui.widgets.run_panel import RunPanel
 
 if TYPE_CHECKING:
-    from lakehouse_tui.core.store import LogLine, RunRecord
+    from lakehouse_tui.core.store import RunRecord
     from lakehouse_tui.runservice.warm_client import WarmClient, WarmRun
     from lakehouse_tui.tui.app import LakehouseApp
 
@@ -35,17 +36,13 @@ LIVE_STATUS = {
 }
 
 
-class RunControl:
+class RunController:
     def __init__(self, app: LakehouseApp) -> None:
         self.app = app
         self.child: ChildRun | WarmRun | None = None
         self.own_run_id: str | None = None
         self.cancel_sent = False  # c was pressed for our run: however it ends, it was cancelled
-        self.external_run_id: str | None = None
-        self.external_after = 0  # last store event id the poller read
-        self.external_applied = 0  # last store event id shown (ids only grow, across runs)
-        self.log_run_id: str | None = None
-        self.log_seen = 0
+        self.follower = RunFollower(app, self)
 
     @property
     def panel(self) -> RunPanel:
@@ -74,7 +71,7 @@ class RunControl:
         self.child, self.own_run_id, self.cancel_sent = child, None, False
         self.app.quit_armed = False
         panel = self.panel
-        if not (holder and self.external_run_id is not None and panel.shows(self.external_run_id)):
+        if not (holder and self.follower.run_id is not None and panel.shows(self.follower.run_id)):
             panel.begin(request.description)  # else: under the other run's progress
         if holder:  # still held: ours waits (the lock may also be free again by now)
             panel.set_queued(holder)
@@ -171,7 +168,7 @@ class RunControl:
                 "Cancelling the queued run…" if queued else "Cancelling the run…",
                 severity="warning",
             )
-        elif self.external_run_id is not None:
+        elif self.follower.run_id is not None:
             self.app.notify("That run was started outside this window; cancel it where it runs.")
         else:
             self.app.notify("No run is going.")
@@ -192,14 +189,11 @@ class RunControl:
         run_id = event.run_id or None
         panel = self.panel
         if message.external:
-            if message.row_id <= self.external_applied:
-                return  # already applied when the run was seen to finish
-            self.external_applied = message.row_id
-            if not (panel.external and panel.shows(run_id)):
-                return  # the panel shows another run (ours): never mix two runs
+            if not self.follower.take(message) or not (panel.external and panel.shows(run_id)):
+                return  # already applied, or the panel shows another run (ours)
         elif event.event == "run_started":
             self.own_run_id = str(run_id)
-            if self.external_run_id is not None and panel.shows(self.external_run_id):
+            if self.follower.run_id is not None and panel.shows(self.follower.run_id):
                 self.tree.clear_overrides()  # the run we waited for is over
             request = self.child.request if self.child is not None else None
             panel.begin(request.description if request else str(event.message), run_id=str(run_id))
@@ -278,76 +272,6 @@ class RunControl:
                 timeout=8,
                 markup=False,
             )
-
-    # -- runs started elsewhere ---------------------------------------------------------
-
-    def follow_external(self, running: RunRecord | None) -> None:
-        """A run started elsewhere (CLI, timer): show its progress from the store, unless the
-        panel shows our run. A run of ours queued behind it stays a note under it."""
-        panel = self.panel
-        if running is not None and self.is_ours(running):
-            running = None  # the store's running run is ours: nothing runs elsewhere
-        if running is not None and running.id != self.external_run_id:
-            if self.own_run_id is not None and self.running:
-                return  # the panel shows our run (the lock makes this a brief overlap)
-            self.external_run_id, self.external_after = running.id, 0
-            panel.begin(
-                running.selection, external=True, run_id=running.id, started_at=running.started_at
-            )
-            panel.remove_class("-hidden")
-            self.app.notify(f"A {running.trigger} run started: {running.selection}", markup=False)
-            self.app.poll_store()
-        elif running is None and self.external_run_id is not None:
-            run_id, self.external_run_id = self.external_run_id, None
-            workspace = self.app.workspace
-            if workspace is None or not panel.shows(run_id):
-                return
-            # The poller may not have delivered the run's last events yet: apply them
-            # before finishing, so the panel never shows a run done with assets missing.
-            for message in external_events(workspace, run_id, self.external_applied):
-                self.on_event(message)
-            run = workspace.store.get_run(run_id)
-            if run is not None:
-                panel.finish(run.status, run.message or "", run.duration)
-            self.tree.clear_overrides()
-
-    def poll_external(self) -> None:
-        """In the poll worker: new store events of the run followed from elsewhere."""
-        workspace, run_id = self.app.workspace, self.external_run_id
-        if workspace is None or run_id is None:
-            return
-        for message in external_events(workspace, run_id, self.external_after):
-            self.external_after = max(self.external_after, message.row_id)
-            self.app.post_message(message)
-
-    def poll_logs(self, run_id: str) -> None:
-        """In a worker: new dbt log lines of the run the panel shows (`run_id`)."""
-        workspace = self.app.workspace
-        if workspace is None:
-            return
-        if run_id != self.log_run_id:
-            self.log_run_id, self.log_seen = run_id, 0
-        fresh = workspace.store.logs(run_id, after_id=self.log_seen)
-        if fresh:
-            self.log_seen = fresh[-1].id
-            self.app.post_message(RunLogLines(run_id, [log_text(line) for line in fresh]))
-
-    def on_log_lines(self, message: RunLogLines) -> None:
-        panel = self.panel
-        if panel.shows(message.run_id):
-            for line in message.lines:
-                panel.log_line(line, "dim")
-
-
-def external_events(workspace: Any, run_id: str, after: int) -> list[RunEventReceived]:
-    return [
-        RunEventReceived(event, external=True, row_id=row_id)
-        for row_id, event in data.store_events(workspace, run_id, after)
-    ]
-
-
-def log_text(line: LogLine) -> str:
-    return f"    {line.asset_key}: {line.message}" if line.asset_key else f"    {line.message}"
 
 
 def fmt_records(count: int) -> str:
