@@ -41,7 +41,8 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lakehouse_tui.runservice.child import EXIT_OK, RunRequest, WarmClient, rss_kib
+from lakehouse_tui.core.run_events import ExitCode
+from lakehouse_tui.runservice.child import RunRequest, WarmClient, rss_kib
 from materialize import BIN, compiled_sql, floor_once, plain_dbt_build, timed
 
 TUI_MEMORY = r"""
@@ -118,7 +119,7 @@ def warm_run(client: WarmClient, selection: str) -> float:
         pass
     code = run.wait()
     elapsed = time.perf_counter() - started
-    if code != EXIT_OK:
+    if code != ExitCode.OK:
         sys.exit(f"warm run of {selection} failed ({code}): {run.error_line()}")
     return elapsed
 

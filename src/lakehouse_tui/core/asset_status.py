@@ -30,6 +30,9 @@ class AssetStatus:
     # Its last run skipped it because an upstream check or asset failed: what blocked it,
     # e.g. "check not_null_x on stg_y" or "stg_y failed"; "" when nothing did.
     blocked_by: str = ""
+    # Partitioned assets: "198/200 materialized, 2 stale" and the counts behind it.
+    partitions: str = ""
+    partition_counts: dict[str, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -41,6 +44,7 @@ def asset_statuses(workspace: Workspace) -> list[AssetStatus]:
     staleness = workspace.staleness()
     last_in_run = store.last_asset_statuses()
     checks = store.latest_check_results()
+    summaries = workspace.partition_summaries()
     result = []
     for key in graph.order():
         asset = graph.assets[key]
@@ -77,6 +81,7 @@ def asset_statuses(workspace: Workspace) -> list[AssetStatus]:
             pg = workspace.config.postgres
             location = f"{pg.location()}/{pg.schema}.{asset.relation.split('.')[-1]}"
         rows = materialization.metadata.get("rows") if materialization else None
+        parts = summaries.get(key)
         result.append(
             AssetStatus(
                 key=key,
@@ -94,6 +99,8 @@ def asset_statuses(workspace: Workspace) -> list[AssetStatus]:
                 blocked_by=blocked_by(last.message or "")
                 if last is not None and last.status == "skipped"
                 else "",
+                partitions=parts.describe() if parts is not None else "",
+                partition_counts=parts.counts() if parts is not None else None,
             )
         )
     return result
