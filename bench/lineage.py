@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lakehouse_tui.tui.runner import WarmClient
+from lakehouse_tui.runservice.child import WarmClient
 from materialize import BIN
 from warm import cpu_run, warm_run
 

@@ -74,11 +74,11 @@ def process_cpu(pid: int) -> float:
 
 
 class Warm:
-    """A warm executor child speaking its line protocol (see lakehouse_tui.warm)."""
+    """A warm executor child speaking its line protocol (see lakehouse_tui.runservice.warm)."""
 
     def __init__(self, env: dict[str, str]) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "lakehouse_tui.warm"],
+            [sys.executable, "-m", "lakehouse_tui.runservice.warm"],
             env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

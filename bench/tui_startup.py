@@ -129,8 +129,8 @@ def first_paint(code: str, env: dict[str, str], repeat: int = 3) -> list[float]:
 async def key_latency(env: dict[str, str], run: bool, presses: int) -> list[float]:
     os.environ.update(env)
     from lakehouse_tui import config
+    from lakehouse_tui.runservice.child import RunRequest
     from lakehouse_tui.tui.app import LakehouseApp
-    from lakehouse_tui.tui.runner import RunRequest
     from lakehouse_tui.tui.widgets.run_panel import RunPanel
 
     app = LakehouseApp(config.load(None), offer_sample_data=False, poll_interval=2.0)

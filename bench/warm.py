@@ -37,7 +37,8 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lakehouse_tui.tui.runner import EXIT_OK, RunRequest, WarmClient, rss_kib
+from lakehouse_tui.core.run_events import ExitCode
+from lakehouse_tui.runservice.child import RunRequest, WarmClient, rss_kib
 from lineage_warm import measure as lineage_cost
 from materialize import BIN, compiled_sql, floor_once, plain_dbt_build, timed
 
@@ -45,7 +46,7 @@ TUI_MEMORY = r"""
 import asyncio, json, os, sys
 from lakehouse_tui import config
 from lakehouse_tui.tui.app import create_app
-from lakehouse_tui.tui.runner import RunRequest, rss_kib
+from lakehouse_tui.runservice.child import RunRequest, rss_kib
 
 async def main(runs):
     app = create_app(config.load(None), warm_runs=True)
@@ -115,7 +116,7 @@ def warm_run(client: WarmClient, selection: str) -> float:
         pass
     code = run.wait()
     elapsed = time.perf_counter() - started
-    if code != EXIT_OK:
+    if code != ExitCode.OK:
         sys.exit(f"warm run of {selection} failed ({code}): {run.error_line()}")
     return elapsed
 

@@ -74,7 +74,7 @@ def test_without_wait_a_held_lock_is_refused_at_once(tmp_path: Path) -> None:
 
 
 def test_the_lines_a_waiting_run_prints() -> None:
-    from lakehouse_tui.headless_run import RunOptions, wait_notice
+    from lakehouse_tui.runservice.headless_run import RunOptions, wait_notice
 
     holder = LockHolder("20261201-015900-abcdef", 4711, "tui", time.time())
     who = holder.describe()

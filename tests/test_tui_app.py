@@ -308,7 +308,8 @@ async def test_preview_says_when_a_run_holds_the_warehouse(lake: Lake) -> None:
 def test_headless_paths_never_import_textual() -> None:
     code = (
         "import sys; from lakehouse_tui import cli; cli.build_parser(); "
-        "import lakehouse_tui.commands.open_tui, lakehouse_tui.tui.runner, lakehouse_tui.tui.data; "
+        "import lakehouse_tui.commands.open_tui, lakehouse_tui.runservice.child; "
+        "import lakehouse_tui.tui.data; "
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')); "
         "print(bad); sys.exit(1 if bad else 0)"
     )

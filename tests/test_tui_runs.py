@@ -112,7 +112,9 @@ async def test_cancel_shows_the_run_and_unfinished_assets_as_cancelled(
             await pilot.press("y")
             panel = app.query_one("#run-panel", RunPanel)
             # The sync is held by the server: the run is surely going when we cancel.
-            await until(pilot, lambda: "airbyte_historian" in panel.current, "the sync to start")
+            await until(
+                pilot, lambda: "airbyte_historian" in panel.progress.running, "the sync to start"
+            )
             await pilot.press("c")
             await until(pilot, lambda: app.child is None, "the runner to exit")
             await settle(pilot)

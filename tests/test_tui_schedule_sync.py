@@ -47,7 +47,10 @@ async def test_schedule_panel_installs_and_removes_the_timer(
         timer = units / "systemd" / "user" / "lakehouse-tui.timer"
         assert "OnCalendar=*-*-* 02:00:00 Europe/London" in timer.read_text()
         assert "loginctl enable-linger" in text_of(screen, "#schedule-status")
-        await pilot.press("x")
+        await pilot.press("x")  # asks first
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmRun)
+        await pilot.press("y")
         await settle(pilot)
         assert "remove done" in text_of(screen, "#schedule-result")
         assert not timer.exists()
@@ -74,7 +77,7 @@ async def test_sync_key_syncs_the_connection_then_offers_downstream(
         tree = app.query_one("#tree", AssetTree)
         tree.move_cursor(tree.nodes_by_key["airbyte_historian"])
         await settle(pilot)
-        await pilot.press("y")
+        await pilot.press("S")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmRun)
         assert "Airbyte sync of airbyte_historian" in text_of(app.screen, "#confirm-plan")

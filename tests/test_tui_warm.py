@@ -15,8 +15,8 @@ from textual.widgets._footer import FooterKey
 
 from lakehouse_tui import config as config_module
 from lakehouse_tui.core.store import RunStore
+from lakehouse_tui.runservice.child import ChildRun, RunRequest, WarmClient, WarmRun
 from lakehouse_tui.tui.app import LakehouseApp, create_app
-from lakehouse_tui.tui.runner import ChildRun, RunRequest, WarmClient, WarmRun
 from lakehouse_tui.tui.widgets.run_panel import RunPanel
 from tui_fixtures import Lake, anyio_backend, lake, settle  # noqa: F401
 

@@ -1,4 +1,5 @@
-"""The warm executor (`python -m lakehouse_tui.warm`) and its client, with real processes.
+"""The warm executor (`python -m lakehouse_tui.runservice.warm`) and its client, with real
+processes.
 
 A small real lake, real dbt runs. Each test drives the executor through `WarmClient`, the
 same object the TUI uses; events are waited on, never slept for.
@@ -21,16 +22,9 @@ import duckdb
 import pytest
 
 from lakehouse_tui.core.lock import LockHolder, RunLock
+from lakehouse_tui.core.run_events import ExitCode, RunEvent
 from lakehouse_tui.core.store import RunStore
-from lakehouse_tui.tui.runner import (
-    EXIT_CANCELLED,
-    EXIT_LOCKED,
-    EXIT_OK,
-    EXIT_USAGE,
-    RunRequest,
-    WarmClient,
-    WarmRun,
-)
+from lakehouse_tui.runservice.child import RunRequest, WarmClient, WarmRun
 
 pytestmark = pytest.mark.slow
 
@@ -107,7 +101,7 @@ def client(warm_lake: Lake, problems: list[str]) -> Iterator[WarmClient]:
 
 def run(
     client: WarmClient, selection: str, *, on_event: Any = None
-) -> tuple[int, str, list[dict[str, Any]]]:
+) -> tuple[int, str, list[RunEvent]]:
     """One run through the warm executor: (exit code, error line, events)."""
     assert client.wait_ready(READY_TIMEOUT), list(client.stderr_lines)
     warm_run = client.new_run(RunRequest(selection=selection))
@@ -121,9 +115,9 @@ def run(
     return warm_run.wait(), warm_run.error_line(), events
 
 
-def rows_of(events: list[dict[str, Any]], asset: str) -> int:
-    [event] = [e for e in events if e["event"] == "asset_materialized" and e["asset"] == asset]
-    rows = event["data"]["rows"]
+def rows_of(events: list[RunEvent], asset: str) -> int:
+    [event] = [e for e in events if e.event == "asset_materialized" and e.asset == asset]
+    rows = event.data["rows"]
     assert isinstance(rows, int)
     return rows
 
@@ -139,7 +133,7 @@ def warehouse_count(lake: Lake, relation: str) -> int:
 def test_warm_module_does_not_import_textual(warm_lake: Lake) -> None:
     code = (
         "import sys\n"
-        "from lakehouse_tui.warm import WarmExecutor\n"
+        "from lakehouse_tui.runservice.warm import WarmExecutor\n"
         "WarmExecutor(None).warm_up()\n"
         "assert 'dbt.cli.main' in sys.modules\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
@@ -154,7 +148,7 @@ def test_new_and_removed_raw_files_are_seen_by_the_next_run(
     warm_lake: Lake, client: WarmClient
 ) -> None:
     code, error, events = run(client, "*")
-    assert (code, error) == (EXIT_OK, "")
+    assert (code, error) == (ExitCode.OK, "")
     batches, rows = rows_of(events, "dim_batch"), rows_of(events, "stg_bioreactor")
     assert warehouse_count(warm_lake, "curated.dim_batch") == batches
 
@@ -168,14 +162,14 @@ def test_new_and_removed_raw_files_are_seen_by_the_next_run(
         )
     try:
         code, error, events = run(client, "*")
-        assert (code, error) == (EXIT_OK, "")
+        assert (code, error) == (ExitCode.OK, "")
         assert rows_of(events, "dim_batch") == batches + 1
         assert rows_of(events, "stg_bioreactor") > rows
         assert warehouse_count(warm_lake, "curated.dim_batch") == batches + 1
     finally:
         extra.unlink()
     code, error, events = run(client, "*")
-    assert code == EXIT_OK, error
+    assert code == ExitCode.OK, error
     assert rows_of(events, "dim_batch") == batches
     assert rows_of(events, "stg_bioreactor") == rows
     assert client.starts == 1  # all served by the one process
@@ -183,13 +177,13 @@ def test_new_and_removed_raw_files_are_seen_by_the_next_run(
 
 def test_timer_run_succeeds_while_the_executor_idles(warm_lake: Lake, client: WarmClient) -> None:
     code, error, _ = run(client, "dim_batch")
-    assert code == EXIT_OK, error
+    assert code == ExitCode.OK, error
     assert client.ready
     done = cli("--materialize", "+dim_batch", "--trigger", "timer")
     assert done.returncode == 0, done.stderr
     # and the executor still serves the next run, after the timer's
     code, error, _ = run(client, "dim_batch")
-    assert code == EXIT_OK, error
+    assert code == ExitCode.OK, error
     store = RunStore(warm_lake.store_path)
     try:
         recent = store.runs(3)
@@ -202,13 +196,13 @@ def test_timer_run_succeeds_while_the_executor_idles(warm_lake: Lake, client: Wa
 def test_usage_and_lock_errors_come_back_as_lines(warm_lake: Lake, client: WarmClient) -> None:
     pid = client.pid
     code, error, events = run(client, "no_such_asset")
-    assert code == EXIT_USAGE and "no_such_asset" in error and events == []
+    assert code == ExitCode.USAGE and "no_such_asset" in error and events == []
     holder = LockHolder("run-held-by-test", os.getpid(), "cli", time.time())
     with RunLock(warm_lake.state_dir / "run.lock", holder):
         code, error, events = run(client, "dim_batch")
-    assert code == EXIT_LOCKED and "run-held-by-test" in error and events == []
+    assert code == ExitCode.LOCKED and "run-held-by-test" in error and events == []
     code, error, _ = run(client, "dim_batch")
-    assert code == EXIT_OK, error
+    assert code == ExitCode.OK, error
     assert client.pid == pid and client.starts == 1
 
 
@@ -217,15 +211,15 @@ def test_cancel_records_the_run_cancelled_and_a_fresh_executor_serves_the_next(
 ) -> None:
     first_pid = client.pid
 
-    def cancel_when_started(warm_run: WarmRun, event: dict[str, Any]) -> None:
-        if event["event"] == "run_started":
+    def cancel_when_started(warm_run: WarmRun, event: RunEvent) -> None:
+        if event.event == "run_started":
             assert warm_run.cancel()
 
     code, error, events = run(client, "*", on_event=cancel_when_started)
-    assert code == EXIT_CANCELLED, (error, list(client.stderr_lines)[-5:])
-    finished = [e for e in events if e["event"] == "run_finished"]
-    assert finished and finished[0]["status"] == "cancelled", (events, list(client.stderr_lines))
-    run_id = events[0]["run_id"]
+    assert code == ExitCode.CANCELLED, (error, list(client.stderr_lines)[-5:])
+    finished = [e for e in events if e.event == "run_finished"]
+    assert finished and finished[0].status == "cancelled", (events, list(client.stderr_lines))
+    run_id = events[0].run_id
     store = RunStore(warm_lake.store_path)
     try:
         stored = store.get_run(run_id)
@@ -233,7 +227,7 @@ def test_cancel_records_the_run_cancelled_and_a_fresh_executor_serves_the_next(
     finally:
         store.close()
     code, error, _ = run(client, "dim_batch")  # waits for the replacement to be ready
-    assert code == EXIT_OK, error
+    assert code == ExitCode.OK, error
     assert client.pid != first_pid and client.starts == 2
     assert problems == []  # a cancel is no problem
 
@@ -256,27 +250,27 @@ def test_a_killed_executor_is_reported_and_replaced(
     assert reported.wait(30)
     assert "signal 9" in problems[-1]
     code, error, _ = run(client, "dim_batch")
-    assert code == EXIT_OK, error
+    assert code == ExitCode.OK, error
     assert client.pid != pid
 
     # kill -9 during a run: the run ends with a line saying so, the next run is served
-    def kill_when_started(warm_run: WarmRun, event: dict[str, Any]) -> None:
-        if event["event"] == "run_started":
+    def kill_when_started(warm_run: WarmRun, event: RunEvent) -> None:
+        if event.event == "run_started":
             assert warm_run.process is not None
             os.kill(warm_run.process.pid, signal.SIGKILL)
 
     code, error, _ = run(client, "*", on_event=kill_when_started)
-    assert code not in (EXIT_OK, EXIT_CANCELLED)
+    assert code not in (ExitCode.OK, ExitCode.CANCELLED)
     assert "died during the run" in error and "signal 9" in error
     code, error, _ = run(client, "dim_batch")
-    assert code == EXIT_OK, error
+    assert code == ExitCode.OK, error
     assert client.starts == 3
 
 
 def test_protocol_on_stdin_and_stdout(warm_lake: Lake) -> None:
     """The raw protocol: ready, events, idle; a bad request line is an idle line too."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "lakehouse_tui.warm"],
+        [sys.executable, "-m", "lakehouse_tui.runservice.warm"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -297,14 +291,14 @@ def test_protocol_on_stdin_and_stdout(warm_lake: Lake) -> None:
         process.stdin.write('{"selection": "dim_batch", "colour": "red"}\n')
         process.stdin.flush()
         idle = next_event()
-        assert idle["event"] == "idle" and idle["exit_code"] == EXIT_USAGE
+        assert idle["event"] == "idle" and idle["exit_code"] == ExitCode.USAGE
         assert "colour" in idle["error"]
         process.stdin.write('{"selection": "dim_batch", "trigger": "timer"}\n')
         process.stdin.flush()
         kinds = []
         while (event := next_event())["event"] != "idle":
             kinds.append(event["event"])
-        assert event["exit_code"] == EXIT_OK and event["error"] is None
+        assert event["exit_code"] == ExitCode.OK and event["error"] is None
         assert kinds[0] == "run_started" and kinds[-1] == "run_finished"
         process.stdin.close()  # end of input: the executor exits 0
         assert process.wait(timeout=60) == 0
@@ -331,12 +325,12 @@ def test_a_config_change_is_picked_up_by_the_next_run(warm_lake: Lake, tmp_path:
     client.start()
     try:
         code, error, _ = run(client, "+dim_batch")
-        assert code == EXIT_OK, error
+        assert code == ExitCode.OK, error
         stamp = warm_lake.state_dir / "dbt" / "target" / "lakehouse_tui_fingerprint.txt"
         before = stamp.read_text()
         write_config(second)
         code, error, _ = run(client, "+dim_batch")
-        assert code == EXIT_OK, error
+        assert code == ExitCode.OK, error
         assert stamp.read_text() != before  # re-parsed for the new profile
         with duckdb.connect(str(second), read_only=True) as connection:
             row = connection.execute("select count(*) from curated.dim_batch").fetchone()

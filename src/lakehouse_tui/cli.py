@@ -232,8 +232,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"lakehouse-tui: {mask(str(err))}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
+        from lakehouse_tui.core.run_events import ExitCode
+
         print("lakehouse-tui: interrupted", file=sys.stderr)
-        return 130
+        return ExitCode.CANCELLED
     except BrokenPipeError:
         # The reader of our output went away (e.g. `| head`); nothing more to say.
         sys.stderr.close()

@@ -6,17 +6,19 @@ The CLI maps the class to an exit code and prints no traceback unless --debug is
 
 from __future__ import annotations
 
+from lakehouse_tui.core.run_events import ExitCode
+
 
 class LakehouseError(Exception):
     """A problem the user can fix; `str(err)` is the one line shown to them."""
 
-    exit_code = 1
+    exit_code: int = ExitCode.FAILED
 
 
 class UsageError(LakehouseError):
     """Bad command-line usage, e.g. an unknown asset in a selection."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class ConfigError(UsageError):
@@ -30,7 +32,7 @@ class DataError(LakehouseError):
 class LockedError(LakehouseError):
     """Another run holds the warehouse lock."""
 
-    exit_code = 3
+    exit_code = ExitCode.LOCKED
 
 
 class TargetUnavailable(LakehouseError):

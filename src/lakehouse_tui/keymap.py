@@ -62,7 +62,8 @@ APP_KEYS: tuple[KeySpec, ...] = (
         "c", "cancel_run", "Cancel", "Cancel the running materialization (SIGTERM to the runner)"
     ),
     KeySpec("r", "show_runs", "Runs", "Run history: every run, its timeline and logs"),
-    KeySpec("y", "sync", "Sync", "Airbyte: sync the selected connection, or every connection"),
+    # Not y: y confirms dialogs, and y twice must never start a sync.
+    KeySpec("S", "sync", "Sync", "Airbyte: sync the selected connection, or every connection"),
     KeySpec("t", "show_schedule", "Schedule", "The nightly OS timer: status, install, remove"),
     KeySpec("g", "generate_data", "Sample data", "Generate sample raw data", show=False),
     KeySpec("ctrl+r", "refresh", "Refresh", "Re-read statuses from the run store", show=False),
@@ -180,8 +181,28 @@ LOG_KEYS: tuple[KeySpec, ...] = (
 
 SCHEDULE_KEYS: tuple[KeySpec, ...] = (
     KeySpec("i", "schedule.install", "Install / update", action="run('install')"),
-    KeySpec("x", "schedule.remove", "Remove", action="run('remove')"),
+    KeySpec("x", "schedule.remove", "Remove", "Remove the timer (asks first)", action="remove"),
     KeySpec("escape", "schedule.close", "Back", action="dismiss(None)"),
+)
+
+# What the footer keeps when the terminal is too narrow for every key, most important first
+# (k9s and lazygit degrade the same way: fewer keys, never a cut one). Ids not listed go
+# first; every key is on the help screen (?) whatever the width.
+FOOTER_PRIORITY: tuple[str, ...] = (
+    "quit",
+    "help",
+    "cancel_run",
+    "runs.close",
+    "schedule.close",
+    "materialize_selected",
+    "show_runs",
+    "filter",
+    "materialize_all",
+    "materialize_stale",
+    "sync",
+    "show_schedule",
+    "materialize_upstream",
+    "materialize_downstream",
 )
 
 # The bindings active together, by screen, as the help screen lists them.

@@ -21,7 +21,7 @@ from lakehouse_tui.core.file_settle import Settled, parquet_only, settle, snapsh
 if TYPE_CHECKING:
     from lakehouse_tui.config_sensor import SensorSettings
     from lakehouse_tui.core.workspace import Workspace
-    from lakehouse_tui.headless_run import RunOptions
+    from lakehouse_tui.runservice.headless_run import RunOptions
 
 MAX_ROUNDS = 5  # runs one service start makes while files keep landing during its runs
 
@@ -75,7 +75,7 @@ def settle_and_run(
     say: Callable[[str], None] = _stderr,
 ) -> int:
     """Settle, run, and again while the raw files changed during the run (up to `rounds`)."""
-    from lakehouse_tui.headless_run import run_selection
+    from lakehouse_tui.runservice.headless_run import run_selection
 
     code = 0
     for _ in range(rounds):

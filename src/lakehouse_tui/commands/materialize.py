@@ -82,7 +82,7 @@ def preview_scope(workspace: Workspace, keys: set[str], args: argparse.Namespace
 
 def run(args: argparse.Namespace, config: Config) -> int:
     from lakehouse_tui.core.workspace import Workspace
-    from lakehouse_tui.headless_run import RunOptions, run_selection
+    from lakehouse_tui.runservice.headless_run import RunOptions, run_selection
 
     started = time.perf_counter()
     workspace = Workspace.open(config)

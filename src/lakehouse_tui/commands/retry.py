@@ -48,7 +48,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
     from lakehouse_tui.commands.materialize import cancel_on_sigterm
     from lakehouse_tui.core.retry import NothingToRetry, plan_retry
     from lakehouse_tui.core.workspace import Workspace
-    from lakehouse_tui.headless_run import RunOptions, run_selection
+    from lakehouse_tui.runservice.headless_run import RunOptions, run_selection
 
     started = time.perf_counter()
     workspace = Workspace.open(config)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lakehouse_tui.config import Config
-    from lakehouse_tui.schedule.job import Plan, TimerJob
+    from lakehouse_tui.schedule.job import InstallPlan, TimerJob
 
 NEXT_RUNS = 5
 
@@ -86,7 +86,7 @@ def _timer_job(config: Config) -> TimerJob:
     )
 
 
-def _plan(kind: str, job: TimerJob) -> Plan:
+def _plan(kind: str, job: TimerJob) -> InstallPlan:
     from lakehouse_tui.errors import UsageError
     from lakehouse_tui.schedule import launchd, systemd
     from lakehouse_tui.schedule.cron import CronError
@@ -97,7 +97,7 @@ def _plan(kind: str, job: TimerJob) -> Plan:
         raise UsageError(f"[schedule] cron: {err}") from None
 
 
-def _print_plan(planned: Plan, verb: str = "schedule") -> None:
+def _print_plan(planned: InstallPlan, verb: str = "schedule") -> None:
     print(f"# {planned.scheduler}: `lakehouse-tui {verb} install` writes these files")
     for path, content in planned.files.items():
         print(f"--- {path}")
@@ -107,7 +107,7 @@ def _print_plan(planned: Plan, verb: str = "schedule") -> None:
         print(" ".join(command))
 
 
-def _install(kind: str, planned: Plan, job: TimerJob) -> int:
+def _install(kind: str, planned: InstallPlan, job: TimerJob) -> int:
     from lakehouse_tui.schedule import launchd, systemd
 
     if kind == "systemd":
@@ -151,7 +151,7 @@ def _scheduler_warnings(kind: str, job: TimerJob) -> list[str]:
     return []
 
 
-def _status(kind: str, planned: Plan, job: TimerJob, config: Config) -> int:
+def _status(kind: str, planned: InstallPlan, job: TimerJob, config: Config) -> int:
     from zoneinfo import ZoneInfo
 
     from lakehouse_tui.schedule import launchd, systemd

@@ -8,13 +8,12 @@ dir starts `--materialize '<[sensor] selection>' --skip-unchanged --wait --trigg
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lakehouse_tui.config import Config
-    from lakehouse_tui.schedule.job import Plan
+    from lakehouse_tui.schedule.job import InstallPlan
     from lakehouse_tui.schedule.sensor_systemd import SensorJob
 
 
@@ -44,13 +43,12 @@ def register(commands: Any) -> None:
 
 def sensor_argv(config: Config) -> tuple[str, ...]:
     """The run the sensor starts, through the interpreter that installed it (see
-    schedule.job.timer_argv for why sys.executable is not resolved)."""
-    argv = [os.path.abspath(sys.executable), "-m", "lakehouse_tui"]
-    if config.path is not None:
-        argv += ["--config", str(config.path.expanduser().absolute())]
-    selection = config.sensor.selection
-    return (*argv, "--materialize", selection, "--skip-unchanged", "--wait", "--trigger", "sensor",
-            "--settle")  # fmt: skip
+    runservice.argv for why sys.executable is not resolved)."""
+    from lakehouse_tui.runservice.argv import child_argv
+
+    args = ("--materialize", config.sensor.selection, "--skip-unchanged", "--wait",
+            "--trigger", "sensor", "--settle")  # fmt: skip
+    return tuple(child_argv(*args, config_path=config.path, installed=True))
 
 
 def _job(config: Config) -> SensorJob:
@@ -93,7 +91,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
     return _status(kind, planned, job, config)
 
 
-def _status(kind: str, planned: Plan, job: SensorJob, config: Config) -> int:
+def _status(kind: str, planned: InstallPlan, job: SensorJob, config: Config) -> int:
     from lakehouse_tui.commands.schedule import last_timer_run_summary
     from lakehouse_tui.schedule import launchd, sensor_launchd, sensor_systemd
 

@@ -64,8 +64,9 @@ def _stop_on_signals(stop: threading.Event) -> None:
 def _loop(workspace: Any, config: Config, stop: threading.Event) -> int:
     from lakehouse_tui.core import cancel
     from lakehouse_tui.core.file_settle import parquet_only, snapshot
+    from lakehouse_tui.core.run_events import ExitCode
     from lakehouse_tui.errors import LockedError
-    from lakehouse_tui.headless_run import RunOptions, run_selection
+    from lakehouse_tui.runservice.headless_run import RunOptions, run_selection
     from lakehouse_tui.sensor_run import settle_raw_dir
 
     sensor, raw_dir = config.sensor, config.lake.raw_dir
@@ -106,17 +107,17 @@ def _loop(workspace: Any, config: Config, stop: threading.Event) -> int:
         try:
             code = run_selection(workspace, options, time.perf_counter())
         except KeyboardInterrupt:
-            code = 130
+            code = ExitCode.CANCELLED
         except LockedError as err:  # gave up waiting behind another run: keep watching
             _say(f"trigger {triggers}: {err}")
-            code = 3
+            code = ExitCode.LOCKED
         finally:
             _stop_on_signals(stop)
         last = workspace.store.last_run(trigger="sensor")
         result = f"run {last.id} {last.status}" if last else "no run recorded"
         _say(f"trigger {triggers}: {result} (exit {code})")
-        if code == 130 or cancel.requested():
-            return 130
+        if code == ExitCode.CANCELLED or cancel.requested():
+            return ExitCode.CANCELLED
     _say(f"stopped after {triggers} trigger(s)")
     return 0
 
@@ -127,7 +128,7 @@ def _warm_up(workspace: Any) -> None:
     import dbt.adapters.duckdb
     import dbt.cli.main  # noqa: F401
 
-    from lakehouse_tui.warm import WarmExecutor
+    from lakehouse_tui.runservice.warm import WarmExecutor
 
     WarmExecutor.prime_dbt(workspace)
 

@@ -27,6 +27,9 @@ class AssetStatus:
     checks_summary: str
     # Latest failing or warning checks: name, status, failures, message, first failing rows.
     check_problems: tuple[dict[str, Any], ...] = ()
+    # Its last run skipped it because an upstream check or asset failed: what blocked it,
+    # e.g. "check not_null_x on stg_y" or "stg_y failed"; "" when nothing did.
+    blocked_by: str = ""
     # Partitioned assets: "198/200 materialized, 2 stale" and the counts behind it.
     partitions: str = ""
     partition_counts: dict[str, int] | None = None
@@ -68,14 +71,7 @@ def asset_statuses(workspace: Workspace) -> list[AssetStatus]:
             status = "check_warning"
         else:
             status = "materialized"
-        passed = sum(1 for c in results if c.status == "pass")
-        summary = f"{passed}/{len(results)} pass" if results else ""
-        if failing:
-            summary += f", {len(failing)} fail"
-        if warning:
-            summary += f", {len(warning)} warn"
-        if skipped := sum(1 for c in results if c.status == "skipped"):
-            summary += f", {skipped} skipped"
+        summary = checks_summary([c.status for c in results])
         location = asset.relation
         if asset.kind == "raw":
             location = str(workspace.config.lake.raw_dir)
@@ -100,11 +96,39 @@ def asset_statuses(workspace: Workspace) -> list[AssetStatus]:
                 location=location,
                 checks_summary=summary,
                 check_problems=tuple(_problem(c) for c in failing + warning),
+                blocked_by=blocked_by(last.message or "")
+                if last is not None and last.status == "skipped"
+                else "",
                 partitions=parts.describe() if parts is not None else "",
                 partition_counts=parts.counts() if parts is not None else None,
             )
         )
     return result
+
+
+def checks_summary(statuses: list[str]) -> str:
+    """`2/3 pass, 1 fail`; checks that did not run are "skipped", never counted as not passed
+    (`2 skipped`, not `0/2 pass`)."""
+    skipped = statuses.count("skipped")
+    ran = len(statuses) - skipped
+    parts = [f"{statuses.count('pass')}/{ran} pass"] if ran else []
+    if failed := statuses.count("fail") + statuses.count("error"):
+        parts.append(f"{failed} fail")
+    if warned := statuses.count("warn"):
+        parts.append(f"{warned} warn")
+    if skipped:
+        parts.append(f"{skipped} skipped")
+    return ", ".join(parts)
+
+
+def blocked_by(message: str) -> str:
+    """What kept a skipped asset from running, from its skip reason (`upstream stg_y failed
+    check not_null_x` -> `check not_null_x on stg_y`)."""
+    reason = message.removeprefix("upstream ").strip()
+    if " failed check " in reason:
+        asset, check = reason.split(" failed check ", 1)
+        return f"check {check.split(':', 1)[0].strip()} on {asset}"
+    return reason
 
 
 def workspace_is_running(workspace: Workspace, run_id: str) -> bool:

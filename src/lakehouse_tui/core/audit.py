@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lakehouse_tui.core.assets import Check
-from lakehouse_tui.core.checks import CheckResult, CheckSql, evaluate
+from lakehouse_tui.core.checks import CheckSql, CheckVerdict, evaluate
 from lakehouse_tui.core.store import FailingRows
 
 STAGED_SUFFIX = "__dbt_tmp"
@@ -78,7 +78,7 @@ class Audit:
     """What publishing one model decided."""
 
     published: bool
-    results: list[tuple[Check, CheckResult]] = field(default_factory=list)
+    results: list[tuple[Check, CheckVerdict]] = field(default_factory=list)
     samples: dict[str, FailingRows] = field(default_factory=dict)  # check name -> first rows
     rejected_by: str | None = None  # the first blocking check that failed
 
@@ -173,7 +173,7 @@ def publish_after_checks(
         for check, sql in blocking:
             if audit.rejected_by is not None and audit.results[-1][1].status == "error":
                 # The error aborted the transaction: nothing more can be evaluated in it.
-                skipped = CheckResult("skipped", None, f"not run: {audit.rejected_by} errored", 0)
+                skipped = CheckVerdict("skipped", None, f"not run: {audit.rejected_by} errored", 0)
                 audit.results.append((check, skipped))
                 continue
             result = evaluate(session.cursor, sql)
@@ -198,7 +198,7 @@ def publish_after_checks(
         session.commit()
         for check, _ in advisory:
             why = f"not run: the new version was rejected by {audit.rejected_by}"
-            audit.results.append((check, CheckResult("skipped", None, why, 0)))
+            audit.results.append((check, CheckVerdict("skipped", None, why, 0)))
         return audit
     for check, sql in advisory:
         session.begin()  # a read-only transaction of its own: an error in it ends with it

@@ -54,7 +54,7 @@ class CheckSql:
 
 
 @dataclass(frozen=True)
-class CheckResult:
+class CheckVerdict:
     status: str  # pass | warn | fail | error, as dbt names test outcomes
     failures: int | None
     message: str
@@ -65,7 +65,7 @@ def _results(count: int) -> str:
     return f"{count} result" if count == 1 else f"{count} results"
 
 
-def evaluate(cursor: Any, check: CheckSql) -> CheckResult:
+def evaluate(cursor: Any, check: CheckSql) -> CheckVerdict:
     """Run one check on a DB-API cursor (DuckDB or psycopg2) and judge it as dbt would."""
     started = time.perf_counter()
     try:
@@ -74,17 +74,17 @@ def evaluate(cursor: Any, check: CheckSql) -> CheckResult:
     except Exception as err:  # duckdb.Error, psycopg2.Error: the check errored, like in dbt
         lines = str(err).strip().splitlines()
         message = lines[0] if lines else type(err).__name__
-        return CheckResult("error", None, message, time.perf_counter() - started)
+        return CheckVerdict("error", None, message, time.perf_counter() - started)
     seconds = time.perf_counter() - started
     failures, should_warn, should_error = (row or (0, False, False))[:3]
     failures = int(failures or 0)
     if check.severity == "error" and should_error:
         message = f"Got {_results(failures)}, configured to fail if {check.error_if}"
-        return CheckResult("fail", failures, message, seconds)
+        return CheckVerdict("fail", failures, message, seconds)
     if should_warn:
         message = f"Got {_results(failures)}, configured to warn if {check.warn_if}"
-        return CheckResult("warn", failures, message, seconds)
-    return CheckResult("pass", 0, "", seconds)
+        return CheckVerdict("warn", failures, message, seconds)
+    return CheckVerdict("pass", 0, "", seconds)
 
 
 def from_node(node: Any) -> CheckSql:

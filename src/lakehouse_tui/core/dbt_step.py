@@ -25,7 +25,7 @@ from lakehouse_tui.errors import LakehouseError
 
 if TYPE_CHECKING:
     from lakehouse_tui.core.audit import Session
-    from lakehouse_tui.core.checks import CheckResult, CheckSql
+    from lakehouse_tui.core.checks import CheckSql, CheckVerdict
     from lakehouse_tui.core.dbt_partitions import StepPartitions
     from lakehouse_tui.core.dbt_run import NodeEvent
 
@@ -229,7 +229,7 @@ class DbtStep:
         if self.partitions is not None:
             own = self.partitions.scope_view_checks(key, own)
 
-        def evaluate_all(session: Session) -> list[tuple[Check, CheckResult]]:
+        def evaluate_all(session: Session) -> list[tuple[Check, CheckVerdict]]:
             return [(check, checks.evaluate(session.cursor, sql)) for check, sql in own]
 
         results = self.with_session(evaluate_all)

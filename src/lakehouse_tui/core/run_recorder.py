@@ -29,7 +29,7 @@ from lakehouse_tui.core.run_events import (
 from lakehouse_tui.core.store import FailingRows, Materialization, RunStore
 
 if TYPE_CHECKING:
-    from lakehouse_tui.core.checks import CheckResult
+    from lakehouse_tui.core.checks import CheckVerdict
 
 STATUS_EVENTS = {
     RUNNING: "asset_started",
@@ -238,7 +238,7 @@ class RunRecorder:
     def record_evaluated(
         self,
         key: str,
-        results: list[tuple[Check, CheckResult]],
+        results: list[tuple[Check, CheckVerdict]],
         samples: dict[str, FailingRows],
     ) -> None:
         """Checks the executor evaluated: their results, and a log line each."""

@@ -142,3 +142,16 @@ def preview(path: Path, relation: str, limit: int = 100) -> tuple[list[str], lis
         cursor = connection.execute(f"select * from {relation_sql(relation)} limit {int(limit)}")
         names = [d[0] for d in cursor.description]
         return names, cursor.fetchall()
+
+
+def column_types(path: Path, relation: str) -> dict[str, str]:
+    """Each column's type as the warehouse has it (a short read-only connection); raises
+    WarehouseBusy while a run holds the file."""
+    schema, _, table = relation.partition(".")
+    with read_only(path) as connection:
+        rows = connection.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, table],
+        ).fetchall()
+    return {str(name): str(kind) for name, kind in rows}

@@ -111,11 +111,6 @@ def default_asset_key(name: str) -> str:
     return f"airbyte_{slug or 'connection'}"
 
 
-def one_line(text: str, limit: int = 240) -> str:
-    """A server message as one line: every known secret masked first, then shortened."""
-    return redact.clean(text, limit)
-
-
 class AirbyteClient(ABC):
     """The common interface; subclasses speak one API each."""
 
@@ -305,7 +300,7 @@ class AirbyteClient(ABC):
             return job
         if job.status == "failed":
             reason = (
-                f": {one_line(job.failure_reason)}"
+                f": {redact.clean(job.failure_reason)}"
                 if job.failure_reason
                 else " (Airbyte gave no reason; see the job's logs in Airbyte)"
             )

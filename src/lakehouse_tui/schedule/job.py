@@ -28,7 +28,7 @@ class TimerJob:
 
 
 @dataclass(frozen=True)
-class Plan:
+class InstallPlan:
     """Exactly what `install` writes and runs; `show` and `--dry-run` print it."""
 
     scheduler: str
@@ -39,15 +39,13 @@ class Plan:
 def timer_argv(job: str, config_path: Path | None) -> tuple[str, ...]:
     """The headless run the timer starts, through the interpreter that installed it.
 
-    sys.executable is kept as given (not resolved): a venv's python is a symlink and resolving
-    it would drop the venv and with it this package. `--wait`: a timer firing while the TUI
-    or a terminal runs queues behind that run (up to [schedule] max_wait, read when it fires)
-    instead of losing the night's refresh.
+    `--wait`: a timer firing while the TUI or a terminal runs queues behind that run (up to
+    [schedule] max_wait, read when it fires) instead of losing the night's refresh.
     """
-    argv = [os.path.abspath(sys.executable), "-m", "lakehouse_tui"]
-    if config_path is not None:
-        argv += ["--config", str(config_path.expanduser().absolute())]
-    return (*argv, "--job", job, "--trigger", "timer", "--wait")
+    from lakehouse_tui.runservice.argv import child_argv
+
+    args = ("--job", job, "--trigger", "timer", "--wait")
+    return tuple(child_argv(*args, config_path=config_path, installed=True))
 
 
 def scheduler_kind() -> str:

@@ -16,7 +16,7 @@ from lakehouse_tui.schedule.calendar import start_calendar_intervals
 from lakehouse_tui.schedule.job import (
     RUN_TIMEOUT_ENV,
     RUN_TIMEOUT_SECONDS,
-    Plan,
+    InstallPlan,
     TimerJob,
     run_tool,
     write_file,
@@ -50,8 +50,8 @@ def render_plist(job: TimerJob) -> bytes:
     )
 
 
-def plan(job: TimerJob) -> Plan:
-    return Plan(
+def plan(job: TimerJob) -> InstallPlan:
+    return InstallPlan(
         scheduler="launchd",
         files={agent_path(): render_plist(job)},
         commands=(("launchctl", "bootstrap", domain(), str(agent_path())),),
@@ -62,7 +62,7 @@ def is_loaded(label: str = LABEL) -> bool:
     return run_tool(["launchctl", "print", f"{domain()}/{label}"], check=False).returncode == 0
 
 
-def install(planned: Plan, log_dir: Path, label: str = LABEL) -> list[str]:
+def install(planned: InstallPlan, log_dir: Path, label: str = LABEL) -> list[str]:
     """Write the plist and (re)load it; launchd only rereads a plist on bootstrap."""
     log_dir.mkdir(parents=True, exist_ok=True)
     changed = [path for path, content in planned.files.items() if write_file(path, content)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import plistlib
 
 from lakehouse_tui.schedule import launchd
-from lakehouse_tui.schedule.job import RUN_TIMEOUT_ENV, RUN_TIMEOUT_SECONDS, Plan
+from lakehouse_tui.schedule.job import RUN_TIMEOUT_ENV, RUN_TIMEOUT_SECONDS, InstallPlan
 from lakehouse_tui.schedule.sensor_systemd import SensorJob
 
 LABEL = "io.github.lakehouse-tui.sensor"
@@ -33,16 +33,16 @@ def render_plist(job: SensorJob) -> bytes:
     )
 
 
-def plan(job: SensorJob) -> Plan:
+def plan(job: SensorJob) -> InstallPlan:
     path = launchd.agent_path(LABEL)
-    return Plan(
+    return InstallPlan(
         scheduler="launchd",
         files={path: render_plist(job)},
         commands=(("launchctl", "bootstrap", launchd.domain(), str(path)),),
     )
 
 
-def install(planned: Plan, job: SensorJob) -> list[str]:
+def install(planned: InstallPlan, job: SensorJob) -> list[str]:
     job.raw_dir.mkdir(parents=True, exist_ok=True)  # launchd watches only existing paths
     return launchd.install(planned, job.log_dir, LABEL)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from lakehouse_tui.errors import UsageError
 from lakehouse_tui.schedule import systemd
-from lakehouse_tui.schedule.job import Plan
+from lakehouse_tui.schedule.job import InstallPlan
 
 NAME = "lakehouse-tui-sensor"
 SERVICE = f"{NAME}.service"
@@ -61,11 +61,11 @@ def render_path(job: SensorJob) -> str:
     )
 
 
-def plan(job: SensorJob) -> Plan:
+def plan(job: SensorJob) -> InstallPlan:
     return systemd.unit_plan({SERVICE: render_service(job), PATH_UNIT: render_path(job)}, PATH_UNIT)
 
 
-def install(planned: Plan) -> list[str]:
+def install(planned: InstallPlan) -> list[str]:
     """Write the units and enable the path unit; re-running updates them in place."""
     return systemd.install(planned, PATH_UNIT)
 
@@ -74,7 +74,7 @@ def remove(dry_run: bool = False) -> list[str]:
     return systemd.remove(dry_run, PATH_UNIT, SERVICE, "paths.target.wants", "sensor")
 
 
-def state(planned: Plan) -> tuple[bool, bool, str]:
+def state(planned: InstallPlan) -> tuple[bool, bool, str]:
     """installed, up to date, and `yes (enabled, active)` as systemctl reports it."""
     found = systemd.state(planned, PATH_UNIT)
     on = "yes" if found.enabled == "enabled" else "no"

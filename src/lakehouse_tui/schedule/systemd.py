@@ -9,7 +9,7 @@ from pathlib import Path
 
 from lakehouse_tui.errors import UsageError
 from lakehouse_tui.schedule.calendar import on_calendar
-from lakehouse_tui.schedule.job import Plan, TimerJob, run_tool, write_file
+from lakehouse_tui.schedule.job import InstallPlan, TimerJob, run_tool, write_file
 
 NAME = "lakehouse-tui"
 SERVICE = f"{NAME}.service"
@@ -75,14 +75,14 @@ def render_timer(job: TimerJob) -> str:
     )
 
 
-def plan(job: TimerJob) -> Plan:
+def plan(job: TimerJob) -> InstallPlan:
     return unit_plan({SERVICE: render_service(job), TIMER: render_timer(job)}, TIMER)
 
 
-def unit_plan(units: dict[str, str], enable: str) -> Plan:
+def unit_plan(units: dict[str, str], enable: str) -> InstallPlan:
     """Write these units (name -> text) in the user unit dir, then enable `enable`."""
     directory = unit_dir()
-    return Plan(
+    return InstallPlan(
         scheduler="systemd",
         files={directory / name: text.encode() for name, text in units.items()},
         commands=(
@@ -92,7 +92,7 @@ def unit_plan(units: dict[str, str], enable: str) -> Plan:
     )
 
 
-def install(planned: Plan, main: str = TIMER) -> list[str]:
+def install(planned: InstallPlan, main: str = TIMER) -> list[str]:
     """Write the units and enable the timer (or `main`); re-running updates them in place."""
     existed = (unit_dir() / main).exists()
     changed = [path for path, content in planned.files.items() if write_file(path, content)]
@@ -139,7 +139,7 @@ class TimerState:
     active: str  # systemctl is-active output, e.g. "active", "inactive"
 
 
-def state(planned: Plan, main: str = TIMER) -> TimerState:
+def state(planned: InstallPlan, main: str = TIMER) -> TimerState:
     installed = all(path.exists() for path in planned.files)
     up_to_date = installed and all(path.read_bytes() == c for path, c in planned.files.items())
     enabled = run_tool(["systemctl", "--user", "is-enabled", main], check=False)

@@ -3,7 +3,8 @@
 Long work (opening the workspace, reading the store, previews, runs) happens in thread workers
 (all `exit_on_error=False`; `ReportsWorkerErrors` shows a failure as one message) that talk to
 the UI only through messages. Runs are child processes of the headless runner, driven by the
-`RunControl` the app owns. External text (file names, messages, values) is never markup.
+`RunController` the app owns (its `RunFollower` follows runs started elsewhere). External
+text (file names, messages, values) is never markup.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from textual.containers import Horizontal
 from textual.screen import ModalScreen
 from textual.widgets import Header, Static, Tree
 
+from lakehouse_tui import formatting as fmt
 from lakehouse_tui.config import Config
+from lakehouse_tui.runservice.child import ChildRun, RunRequest
 from lakehouse_tui.tui import data, run_offers
 from lakehouse_tui.tui.commands import LakehouseCommands
 from lakehouse_tui.tui.keys import APP_BINDINGS, TAB_BINDINGS, unknown_ids
@@ -36,8 +39,7 @@ from lakehouse_tui.tui.messages import (
     WorkspaceOpened,
     unless_closing,
 )
-from lakehouse_tui.tui.run_control import RunControl
-from lakehouse_tui.tui.runner import ChildRun, RunRequest
+from lakehouse_tui.tui.run_controller import RunController
 from lakehouse_tui.tui.screens.generate_data import GenerateData
 from lakehouse_tui.tui.screens.help import HelpScreen
 from lakehouse_tui.tui.screens.message_box import MessageBox
@@ -52,7 +54,7 @@ from lakehouse_tui.tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from lakehouse_tui.core.workspace import Workspace
-    from lakehouse_tui.tui.warm_client import WarmClient, WarmRun
+    from lakehouse_tui.runservice.warm_client import WarmClient, WarmRun
 
 
 class LakehouseApp(ReportsWorkerErrors, App[int]):
@@ -82,7 +84,7 @@ class LakehouseApp(ReportsWorkerErrors, App[int]):
         self.selected_key: str | None = None
         self.warm_runs = warm_runs  # runs go to a warm executor process kept alive
         self.warm: WarmClient | None = None
-        self.runs = RunControl(self)
+        self.runs = RunController(self)
         self.quit_armed = False
         self.exit_code = 0
         # --debug: a failed worker's traceback goes here (see worker_errors)
@@ -104,7 +106,8 @@ class LakehouseApp(ReportsWorkerErrors, App[int]):
         yield AppFooter(compact=True)
 
     def on_mount(self) -> None:
-        self.sub_title = str(self.config.path) if self.config.path else "default config"
+        path = self.config.path
+        self.sub_title = fmt.home_paths(str(path)) if path else "default config"
         self.query_one("#run-panel").border_title = "Run"
         if self.config.keymap:
             self.set_keymap(dict(self.config.keymap))
@@ -159,12 +162,12 @@ class LakehouseApp(ReportsWorkerErrors, App[int]):
             return
         if self.state is None or data.signature(workspace) != self.state.signature:
             self.post_message(StateLoaded(data.load_state(workspace)))
-        self.runs.poll_external()
+        self.runs.follower.poll()
 
     @work(thread=True, exclusive=True, group="run-logs", exit_on_error=False)
     def poll_run_logs(self, run_id: str) -> None:
         """New dbt log lines of the run the panel shows (ours or one started elsewhere)."""
-        self.runs.poll_logs(run_id)
+        self.runs.follower.poll_logs(run_id)
 
     @work(thread=True, exclusive=True, group="details", exit_on_error=False)
     def load_details(self, key: str) -> None:
@@ -204,7 +207,7 @@ class LakehouseApp(ReportsWorkerErrors, App[int]):
         self.state = message.state
         tree = self.query_one("#tree", AssetTree)
         tree.set_statuses(message.state.statuses)
-        self.runs.follow_external(message.state.running)
+        self.runs.follower.follow(message.state.running)
         if changed and self.selected_key is not None:
             self.load_details(self.selected_key)
         if first and message.state.raw_files == 0 and self.offer_sample_data:
@@ -222,7 +225,7 @@ class LakehouseApp(ReportsWorkerErrors, App[int]):
 
     @unless_closing
     def on_run_log_lines(self, message: RunLogLines) -> None:
-        self.runs.on_log_lines(message)
+        self.runs.follower.on_log_lines(message)
 
     @unless_closing
     def on_details_loaded(self, message: DetailsLoaded) -> None:

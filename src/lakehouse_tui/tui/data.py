@@ -16,6 +16,7 @@ from lakehouse_tui.config import Config, PostgresSettings
 from lakehouse_tui.core import column_lineage, raw
 from lakehouse_tui.core.asset_status import AssetStatus, asset_statuses
 from lakehouse_tui.core.assets import Asset, GroupAsset
+from lakehouse_tui.core.run_events import RunEvent
 from lakehouse_tui.core.store import CheckResult, LogLine, Materialization, RunAsset, RunRecord
 from lakehouse_tui.core.workspace import Workspace
 
@@ -54,6 +55,7 @@ class Preview:
     rows: list[tuple[Any, ...]]
     error: str = ""
     busy: bool = False
+    note: str = ""  # what the rows are, when not "first N rows of KEY"
 
 
 def signature(workspace: Workspace) -> tuple[Any, ...]:
@@ -80,13 +82,11 @@ def parse_in_child(config: Config) -> str:
     Returns "" on success, else the child's one-line error.
     """
     import subprocess
-    import sys
 
-    args = [sys.executable, "-m", "lakehouse_tui"]
-    if config.path is not None:
-        args += ["--config", str(config.path)]
+    from lakehouse_tui.runservice.argv import child_argv
+
     done = subprocess.run(
-        [*args, "status", "--json"],
+        child_argv("status", "--json", config_path=config.path),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -160,8 +160,46 @@ def load_details(workspace: Workspace, key: str) -> AssetDetails:
         logs=logs,
         run_asset=run_asset,
         compiled_sql=sql,
-        extra={"column_lineage": model_lineage(workspace, asset) if asset else None},
+        extra={
+            "column_lineage": model_lineage(workspace, asset) if asset else None,
+            "column_types": warehouse_types(workspace, asset) if asset else {},
+        },
     )
+
+
+def warehouse_types(workspace: Workspace, asset: Asset) -> dict[str, str]:
+    """The model's column types from the DuckDB warehouse; {} while a run holds the file or
+    before the table exists (the Definition tab then shows what dbt declares)."""
+    from lakehouse_tui.core.warehouse import column_types
+
+    if asset.kind != "duckdb" or not asset.relation:
+        return {}
+    try:
+        return column_types(workspace.config.lake.warehouse, asset.relation)
+    except Exception:  # busy, missing file or table: the declared types stand
+        return {}
+
+
+def load_raw_preview(raw_dir: Path, key: str, limit: int = 100) -> Preview:
+    """The first rows of the newest raw file (pyarrow: the warehouse is not touched)."""
+    import pyarrow.parquet as pq
+
+    files = raw.parquet_files(raw_dir)
+    if not files:
+        return Preview(key, [], [], f"no parquet files in {raw_dir}")
+    newest = max(files, key=lambda path: path.stat().st_mtime)
+    try:
+        batch = next(pq.ParquetFile(newest).iter_batches(batch_size=limit), None)
+    except Exception as err:  # a damaged or half-copied file: say which
+        return Preview(key, [], [], f"{newest.name}: {str(err).splitlines()[0]}")
+    if batch is None:
+        return Preview(key, [], [], "", note=f"{newest.name} has no rows")
+    columns = [str(name) for name in batch.schema.names]
+    types = [str(field.type) for field in batch.schema]
+    rows = list(zip(*(column.to_pylist() for column in batch.columns), strict=True))
+    note = f"first {len(rows)} rows of {newest.name} (the newest of {len(files)} files)"
+    return Preview(key, [f"{c} ({t})" for c, t in zip(columns, types, strict=True)], rows, "",
+                   note=note)  # fmt: skip
 
 
 def load_postgres_preview(settings: PostgresSettings, key: str, table: str) -> Preview:
@@ -213,17 +251,19 @@ def lock_holder(workspace: Workspace, now: float | None = None) -> str | None:
     )
 
 
-def store_events(workspace: Workspace, run_id: str, after: int) -> list[tuple[int, dict[str, Any]]]:
+def store_events(workspace: Workspace, run_id: str, after: int) -> list[tuple[int, RunEvent]]:
     """The store's events of a run started elsewhere after event id `after`, each as
-    (event id, event in the shape of the runner's JSON events)."""
+    (event id, the RunEvent the runner printed)."""
     events = []
     for row in workspace.store.events(run_id, after):
-        event = _store_event(row)
-        if event["event"] == "run_finished":  # the store keeps the status on the run
+        raw = _store_event(row)
+        if raw["event"] == "run_finished":  # the store keeps the status on the run
             run = workspace.store.get_run(run_id)
-            event["status"] = run.status if run else "finished"
-            event["message"] = run.message if run else None
-        events.append((int(row["id"]), event))
+            raw["status"] = run.status if run else "finished"
+            raw["message"] = run.message if run else None
+        event = RunEvent.from_dict(raw)
+        if event is not None:
+            events.append((int(row["id"]), event))
     return events
 
 

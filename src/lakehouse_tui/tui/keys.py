@@ -49,7 +49,7 @@ OTHER_KEYS: list[tuple[str, str]] = [
     ("up/down, enter", "Move in the tree; enter expands or collapses a group"),
     ("arrows, enter", "Graph view (v): move between boxes; enter shows a group's models"),
     ("ctrl+p", "Command palette: materialize a job, open runs, generate sample data"),
-    ("y / n", "Confirm or cancel a materialization in the plan dialog"),
+    ("y / n", "Confirm or cancel in a dialog (the plan, removing the timer)"),
 ]
 
 

@@ -10,8 +10,9 @@ from typing import Any, TypeVar
 from textual.dom import DOMNode
 from textual.message import Message
 
+from lakehouse_tui.core.run_events import RunEvent
+from lakehouse_tui.runservice.child import RunRequest
 from lakehouse_tui.tui.data import AssetDetails, LakeState, Preview
-from lakehouse_tui.tui.runner import RunRequest
 
 
 @dataclass
@@ -41,9 +42,9 @@ class PreviewLoaded(Message):
 
 @dataclass
 class RunEventReceived(Message):
-    """One JSON event from a run: our child's stdout, or the store for a run started elsewhere."""
+    """One event of a run: our child's stdout, or the store for a run started elsewhere."""
 
-    event: dict[str, Any]
+    event: RunEvent
     external: bool = False
     row_id: int = 0  # the store's event id, for a run started elsewhere
 

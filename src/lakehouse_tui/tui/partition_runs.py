@@ -1,7 +1,7 @@
 """The runs the Partitions tab asks for, as plain `RunRequest`s (no Textual here).
 
 Materializing batches, backfilling a range and a full refresh all become a `RunRequest` that
-goes through the one run path (the plan dialog, then `RunControl.start`: the warm executor's
+goes through the one run path (the plan dialog, then `RunController.start`: the warm executor's
 request line or the headless runner's argv), so the run store records the batches on the
 run (`runs.partitions_json`) as it does for `--partition` on the command line.
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lakehouse_tui.tui.runner import RunRequest
+from lakehouse_tui.runservice.child import RunRequest
 
 SHOWN_KEYS = 3  # batches named in a label before it says "…"
 

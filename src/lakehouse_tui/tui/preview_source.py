@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from lakehouse_tui import formatting as fmt
 from lakehouse_tui.tui import data
 from lakehouse_tui.tui.data import Preview
 
@@ -20,6 +21,12 @@ if TYPE_CHECKING:
 def preview_source(workspace: Workspace, key: str) -> tuple[str, Callable[[], Preview] | None]:
     """(what the tab says meanwhile, the loader), or (why there is nothing, None)."""
     asset = workspace.graph.assets.get(key)
+    if asset is not None and asset.kind == "raw":
+        raw_dir = workspace.config.lake.raw_dir
+        return (
+            f"Reading the newest file in {fmt.home_paths(str(raw_dir))}…",
+            lambda: data.load_raw_preview(raw_dir, key),
+        )
     if asset is None or not asset.relation:
         return "No table to preview: select a dbt model.", None
     config = workspace.config

@@ -1,14 +1,14 @@
 """What to run, asked before it runs: the plan dialog, the Airbyte sync key and the offer to
-materialize what a sync fed. Each ends in `RunControl.start` (which asks again when another
+materialize what a sync fed. Each ends in `RunController.start` (which asks again when another
 process holds the warehouse)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lakehouse_tui.tui import format as fmt
+from lakehouse_tui import formatting as fmt
+from lakehouse_tui.runservice.child import RunRequest
 from lakehouse_tui.tui.partition_runs import partition_note
-from lakehouse_tui.tui.runner import RunRequest
 from lakehouse_tui.tui.screens.confirm_run import ConfirmRun
 from lakehouse_tui.tui.screens.message_box import MessageBox
 

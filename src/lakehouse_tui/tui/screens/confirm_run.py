@@ -17,11 +17,14 @@ class ConfirmRun(ModalScreen[bool]):
         Binding("n,escape", "dismiss(False)", "Cancel", id="confirm.cancel"),
     ]
 
-    def __init__(self, title: str, plan_text: str, *, runnable: bool = True) -> None:
+    def __init__(
+        self, title: str, plan_text: str, *, runnable: bool = True, yes_label: str = "Run"
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.plan_text = plan_text
         self.runnable = runnable
+        self.yes_label = yes_label
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog", classes="dialog"):
@@ -30,7 +33,10 @@ class ConfirmRun(ModalScreen[bool]):
                 yield Static(self.plan_text, id="confirm-plan", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(
-                    "Run (y)", variant="primary", id="confirm-run", disabled=not self.runnable
+                    f"{self.yes_label} (y)",
+                    variant="primary",
+                    id="confirm-run",
+                    disabled=not self.runnable,
                 )
                 yield Button("Cancel (n)", id="confirm-cancel")
 

@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from lakehouse_tui.tui import format as fmt
+from lakehouse_tui import formatting as fmt
 from lakehouse_tui.tui.messages import SampleDataGenerated
 from lakehouse_tui.tui.worker_errors import ReportsWorkerErrors
 

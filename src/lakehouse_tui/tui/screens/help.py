@@ -47,10 +47,11 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="help-dialog", classes="dialog"):
             yield Static(
-                "Keys — remap any of them by binding id under [keymap] in config.toml",
+                "Keys — escape, q or ? closes this; remap a key by its binding id under "
+                "[keymap] in the config",
                 classes="dialog-title",
                 markup=False,
             )
             with VerticalScroll(id="help-scroll"):
                 yield Static(help_table(self.keymap), id="help-table")
-            yield Static("escape closes", classes="dialog-hint")
+            yield Static("escape, q or ? closes", classes="dialog-hint")

@@ -16,9 +16,9 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
+from lakehouse_tui import formatting as fmt
 from lakehouse_tui.core.retry import retry_keys
 from lakehouse_tui.core.store import LogLine, RunAsset, RunRecord
-from lakehouse_tui.tui import format as fmt
 from lakehouse_tui.tui.keys import RUNS_BINDINGS
 from lakehouse_tui.tui.widgets.footer import AppFooter
 from lakehouse_tui.tui.widgets.log_view import LogView

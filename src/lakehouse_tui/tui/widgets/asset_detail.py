@@ -6,8 +6,8 @@ loaded in a worker; the preview arrives separately because it opens the warehous
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.syntax import Syntax
@@ -18,12 +18,19 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
+from lakehouse_tui import formatting as fmt
 from lakehouse_tui.core.asset_status import AssetStatus
-from lakehouse_tui.core.store import CheckResult
-from lakehouse_tui.tui import format as fmt
 from lakehouse_tui.tui.data import AssetDetails, Preview
 from lakehouse_tui.tui.messages import PreviewLoaded
 from lakehouse_tui.tui.preview_source import preview_source
+from lakehouse_tui.tui.widgets.detail_parts import (
+    cell_text,
+    failing_rows,
+    kv_table,
+    lineage_line,
+    names_text,
+    status_text,
+)
 from lakehouse_tui.tui.widgets.history_plot import HistoryView
 from lakehouse_tui.tui.widgets.log_view import LogSource, LogView
 from lakehouse_tui.tui.widgets.partition_strip import PartitionStrip
@@ -32,40 +39,6 @@ from lakehouse_tui.tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from lakehouse_tui.core.workspace import Workspace
-
-TAB_LABELS = {
-    "overview": "Overview",
-    "definition": "Definition",
-    "history": "History",
-    "checks": "Checks",
-    "logs": "Logs",
-    "preview": "Preview",
-    "partitions": "Partitions",
-}
-# Narrow terminals (80 columns over SSH): short labels so every tab stays visible.
-SHORT_TAB_LABELS = {**TAB_LABELS, "overview": "Info", "definition": "SQL", "preview": "Data"}
-SHORT_TAB_LABELS["partitions"] = "Parts"
-
-
-def _kv_table() -> Table:
-    table = Table.grid(padding=(0, 1))
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column(overflow="fold")
-    return table
-
-
-def _lineage_line(key: str, column: str, sources: Any) -> Text:
-    """`mart.avg_value ← fact.avg_value`; names are data, never markup."""
-    line = Text.assemble((f"{key}.{column}", "bold"), " ← ")
-    if sources:
-        line.append(", ".join(f"{s.asset}.{s.column}" for s in sources))
-    else:
-        line.append("(no upstream column: computed from the rows, e.g. count(*))", style="dim")
-    return line
-
-
-def _status_text(status: str) -> Text:
-    return Text.assemble((f"{fmt.glyph(status)} {status.replace('_', ' ')}", fmt.style(status)))
 
 
 class AssetDetail(ReportsWorkerErrors, Vertical):
@@ -108,9 +81,9 @@ class AssetDetail(ReportsWorkerErrors, Vertical):
         return self.query_one("#detail-tabs", TabbedContent).active
 
     def set_narrow(self, narrow: bool) -> None:
-        tabs = self.query_one("#detail-tabs", TabbedContent)
-        for pane_id, label in (SHORT_TAB_LABELS if narrow else TAB_LABELS).items():
-            tabs.get_tab(pane_id).label = label
+        """Narrow terminals keep the tabs' names (the help, the README and the keys say
+        Overview, Definition, Preview); the stylesheet packs them tighter instead."""
+        self.set_class(narrow, "-narrow")
 
     def show_tab(self, tab: str) -> None:
         self.query_one("#detail-tabs", TabbedContent).active = tab
@@ -133,7 +106,8 @@ class AssetDetail(ReportsWorkerErrors, Vertical):
         self.fill_checks()
         self.fill_logs()
         self.query_one(PartitionsTab).show_asset(self.workspace, details.key)
-        if self.details is None or self.details.asset is None or not self.details.asset.relation:
+        asset = self.details.asset if self.details is not None else None
+        if asset is None or not (asset.relation or asset.kind == "raw"):
             self.show_preview_message("No table to preview for this asset.")
 
     def refresh_ages(self) -> None:
@@ -144,7 +118,7 @@ class AssetDetail(ReportsWorkerErrors, Vertical):
         d = self.details
         assert d is not None
         now = self.clock()
-        table = _kv_table()
+        table = kv_table()
         description = d.asset.description if d.asset else (d.group.description if d.group else "")
         if d.asset:
             table.add_row("group", Text(d.asset.group))
@@ -153,23 +127,25 @@ class AssetDetail(ReportsWorkerErrors, Vertical):
                 table.add_row("location", Text(fmt.home_paths(self.status.location)))
         else:
             table.add_row("kind", Text("group asset"))
-            table.add_row("members", Text(", ".join(d.members) or "-"))
+            table.add_row("members", names_text(d.members))
         if self.status is not None:
-            table.add_row("status", _status_text(self.status.status))
-            if self.status.stale:
+            table.add_row("status", status_text(self.status.status))
+            if self.status.blocked_by:  # the cause, not its consequence ("stale: ...")
+                table.add_row("blocked", Text(f"blocked by {self.status.blocked_by}", "magenta"))
+            elif self.status.stale:
                 table.add_row("stale", Text(self.status.stale_reason))
             if self.status.checks_summary:
                 table.add_row("checks", Text(self.status.checks_summary))
         else:
-            table.add_row("status", _status_text(self.group_status))
-        table.add_row("upstream", Text(", ".join(d.upstream) or "-"))
-        table.add_row("downstream", Text(", ".join(d.downstream) or "-"))
+            table.add_row("status", status_text(self.group_status))
+        table.add_row("upstream", names_text(d.upstream))
+        table.add_row("downstream", names_text(d.downstream))
         parts: list[RenderableType] = [Text(description or "(no description)", style="italic"), ""]
         parts.append(table)
         if d.materializations:
             last = d.materializations[0]
             m = last.metadata
-            mt = _kv_table()
+            mt = kv_table()
             mt.add_row("when", Text(f"{fmt.age(now - last.ts)} ago ({fmt.timestamp(last.ts)})"))
             mt.add_row("run", Text(last.run_id))
             if d.last_run is not None:
@@ -208,20 +184,22 @@ class AssetDetail(ReportsWorkerErrors, Vertical):
         if d.compiled_sql:
             parts += ["", Text("compiled SQL", style="bold underline")]
             parts.append(Syntax(d.compiled_sql.rstrip(), "sql", theme="ansi_dark", word_wrap=True))
-        if d.asset.columns:
+        types: dict[str, str] = d.extra.get("column_types") or {}
+        described = {column.name: column for column in d.asset.columns}
+        if described or types:  # declared in dbt, typed by the warehouse when it has the table
             columns = Table(show_edge=False, expand=True, header_style="bold")
             columns.add_column("column", no_wrap=True)
             columns.add_column("type", style="dim", no_wrap=True)
             columns.add_column("description", ratio=1)
-            for column in d.asset.columns:
-                columns.add_row(
-                    Text(column.name), Text(column.data_type or ""), Text(column.description or "")
-                )
+            for name in [*described, *(n for n in types if n not in described)]:
+                column = described.get(name)
+                kind = types.get(name) or (column.data_type if column else None) or "?"
+                columns.add_row(Text(name), Text(kind), Text(column.description if column else ""))
             parts += ["", Text("columns", style="bold underline"), columns]
         lineage = d.extra.get("column_lineage")
         if lineage:
             parts += ["", Text("column lineage (from the compiled SQL)", style="bold underline")]
-            parts += [_lineage_line(d.key, column, sources) for column, sources in lineage.items()]
+            parts += [lineage_line(d.key, column, sources) for column, sources in lineage.items()]
         return Group(*parts)
 
     def fill_history(self) -> None:
@@ -326,35 +304,8 @@ class AssetDetail(ReportsWorkerErrors, Vertical):
                 )
             )
             return
-        status.update(Text(f"first {len(preview.rows)} rows of {preview.key}", style="dim"))
+        note = preview.note or f"first {len(preview.rows)} rows of {preview.key}"
+        status.update(Text(note, style="dim"))
         table.add_columns(*(Text(str(column)) for column in preview.columns))
         for row in preview.rows:
-            table.add_row(*(_cell(v) for v in row))
-
-
-def _cell(value: Any) -> Text:
-    """A data value as plain text (a value like `[/] oops` is data, not markup)."""
-    if value is None:
-        return Text("∅", style="dim")
-    if isinstance(value, float):
-        return Text(f"{value:.4g}")
-    return Text(str(value))
-
-
-def failing_rows(results: Sequence[CheckResult]) -> RenderableType:
-    """The first rows each failed or warning check found (values as plain text)."""
-    parts: list[RenderableType] = []
-    for result in results:
-        if result.sample is None or result.status not in ("fail", "error", "warn"):
-            continue
-        found = f" ({result.failures} failing)" if result.failures is not None else ""
-        parts.append(Text(f"{result.check_name}: {result.status}{found}", fmt.style(result.status)))
-        table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
-        for column in result.sample.columns:
-            table.add_column(Text(column))
-        for row in result.sample.rows:
-            table.add_row(*(Text("NULL" if v is None else str(v)) for v in row))
-        parts.append(table)
-    if not parts:
-        return Text("")
-    return Group(Text("First failing rows", style="bold"), *parts)
+            table.add_row(*(cell_text(v) for v in row))

@@ -21,10 +21,10 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from lakehouse_tui import formatting as fmt
 from lakehouse_tui.core import graph_levels
 from lakehouse_tui.core.graph import AssetGraph
 from lakehouse_tui.core.graph_layout import BOX_HEIGHT, Drawing, layout
-from lakehouse_tui.tui import format as fmt
 from lakehouse_tui.tui.keys import GRAPH_BINDINGS
 
 UP_STYLE, DOWN_STYLE, CURSOR_STYLE = "bold cyan", "bold magenta", "bold reverse"

@@ -13,9 +13,9 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from lakehouse_tui import formatting as fmt
 from lakehouse_tui.core.asset_status import AssetStatus
 from lakehouse_tui.core.graph import AssetGraph
-from lakehouse_tui.tui import format as fmt
 
 
 class AssetTree(Tree[str]):
@@ -94,7 +94,16 @@ class AssetTree(Tree[str]):
             elif self._matches(key):
                 self.nodes_by_key[key] = self.root.add_leaf(Text(key), data=key)
         self.refresh_labels()
-        target = self.nodes_by_key.get(str(keep)) or next(iter(self.nodes_by_key.values()), None)
+        # The cursor stays on its asset while that still matches; else it goes to the first
+        # asset that matches itself (`/dim`: the model dim_batch, not its group).
+        matching = [k for k in self.nodes_by_key if self.filter_text and self._matches(k)]
+        target: TreeNode[str] | None
+        if str(keep) in self.nodes_by_key and (not matching or str(keep) in matching):
+            target = self.nodes_by_key[str(keep)]
+        elif matching:
+            target = self.nodes_by_key[matching[0]]
+        else:
+            target = next(iter(self.nodes_by_key.values()), None)
         if target is not None:
             # Line numbers of the new nodes exist after the next refresh.
             self.call_after_refresh(self.move_cursor, target)

@@ -22,9 +22,9 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import DataTable
 
+from lakehouse_tui import formatting as fmt
 from lakehouse_tui.core.store import Materialization
 from lakehouse_tui.tui import chart
-from lakehouse_tui.tui import format as fmt
 
 
 @dataclass(frozen=True)

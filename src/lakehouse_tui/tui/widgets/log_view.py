@@ -27,8 +27,8 @@ from textual.strip import Strip
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
+from lakehouse_tui import formatting as fmt
 from lakehouse_tui.core.store import LogLine
-from lakehouse_tui.tui import format as fmt
 from lakehouse_tui.tui.keys import LOG_BINDINGS
 from lakehouse_tui.tui.log_filter import LogFilter, assets_in, level_rank, matches
 from lakehouse_tui.tui.worker_errors import ReportsWorkerErrors

@@ -25,12 +25,12 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from lakehouse_tui import formatting as fmt
 from lakehouse_tui.core.partition_store import PartitionEvent
 from lakehouse_tui.core.partitions import PartitionStatus, PartitionSummary, is_partitioned
-from lakehouse_tui.tui import format as fmt
+from lakehouse_tui.runservice.child import RunRequest
 from lakehouse_tui.tui import partition_runs, run_offers
 from lakehouse_tui.tui.keys import PARTITION_BINDINGS
-from lakehouse_tui.tui.runner import RunRequest
 from lakehouse_tui.tui.widgets.partition_strip import CELLS, PartitionStrip
 from lakehouse_tui.tui.worker_errors import ReportsWorkerErrors
 

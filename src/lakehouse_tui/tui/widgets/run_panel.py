@@ -17,22 +17,20 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import ProgressBar, RichLog, Static
 
-from lakehouse_tui.tui import format as fmt
+from lakehouse_tui import formatting as fmt
+from lakehouse_tui.core.run_events import RunEvent
+from lakehouse_tui.core.run_progress import FINAL_ASSET_EVENTS, RunProgress
 
-FINAL_ASSET_EVENTS = ("asset_materialized", "asset_failed", "asset_skipped", "asset_cancelled")
-
-
-def is_cancelled(event: dict[str, Any], cancelling: bool) -> bool:
-    """An asset stopped by a cancel: recorded so, or reported failed after we sent SIGTERM
-    (dbt reports the interrupted model as an error)."""
-    kind = event.get("event")
-    if kind == "asset_cancelled" or event.get("status") == "cancelled":
-        return True
-    return cancelling and kind == "asset_failed"
+__all__ = ["FINAL_ASSET_EVENTS", "RunPanel"]
 
 
 class RunPanel(Vertical):
-    """Shown at the bottom while a run goes and after it finished, until hidden with `l`."""
+    """Shown at the bottom while a run goes and after it finished, until hidden with `l`.
+
+    What it shows comes from one `RunProgress` (the reducer the CLI printer renders too);
+    a run that did not succeed ends with its explanation: what failed and why, which checks
+    failed, what was blocked and what never ran.
+    """
 
     running: reactive[bool] = reactive(False)
 
@@ -41,27 +39,37 @@ class RunPanel(Vertical):
     ) -> None:
         super().__init__(id=id, classes=classes)
         self.clock = clock
+        self.progress = RunProgress()
         self.run_id = ""
         self.selection = ""
         self.started_at: float | None = None
         self.ended_at: float | None = None
-        self.total = 0
-        self.done = 0
-        self.failed = 0
-        self.step = ""
-        self.current: list[str] = []
         self.outcome = ""
         self.external = False
-        self.note = ""
         self.queued = ""  # our run waits for the lock: who it waits for
-        self.cancelling = False
+
+    @property
+    def cancelling(self) -> bool:
+        return self.progress.cancelling
+
+    @cancelling.setter
+    def cancelling(self, value: bool) -> None:
+        self.progress.cancelling = value
+
+    @property
+    def total(self) -> int:
+        return self.progress.total
+
+    @property
+    def done(self) -> int:
+        return self.progress.done
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="run-header"):
             yield Static("", id="run-summary")
             yield ProgressBar(total=None, show_eta=False, id="run-progress")
         yield Static("", id="run-current")
-        yield RichLog(id="run-log", wrap=False, markup=False, highlight=False, max_lines=2000)
+        yield RichLog(id="run-log", wrap=True, markup=False, highlight=False, max_lines=2000)
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.tick)
@@ -81,11 +89,10 @@ class RunPanel(Vertical):
     ) -> None:
         """Show a new run (and only it): ours, or one started elsewhere (since `started_at`)."""
         self.run_id, self.selection, self.external = run_id, selection, external
+        self.progress = RunProgress(run_id=run_id, selection=selection)
         self.started_at = started_at if started_at is not None else self.clock()
         self.ended_at = None
-        self.total = self.done = self.failed = 0
-        self.step, self.current, self.outcome, self.note = "", [], "", ""
-        self.cancelling = False
+        self.outcome = ""
         if not external:
             self.queued = ""
         self.running = True
@@ -106,36 +113,27 @@ class RunPanel(Vertical):
         return bool(run_id) and run_id == self.run_id
 
     def log_line(self, text: str, style: str = "") -> None:
-        self.query_one("#run-log", RichLog).write(Text(text, style=style))
+        """A line in the log, wrapped at the log's width (once it is laid out)."""
+        log = self.query_one("#run-log", RichLog)
+        width = log.scrollable_content_region.width
+        log.write(Text(text, style=style), width=width if width > 20 else None)
 
-    def feed(self, event: dict[str, Any]) -> None:
-        kind = event.get("event")
-        asset = event.get("asset") or event.get("asset_key")
-        step = event.get("step")
-        data = event.get("data") or {}
-        message = event.get("message")
-        status = event.get("status")
+    def feed(self, event: RunEvent) -> None:
+        progress = self.progress
+        cancel = progress.is_cancel(event)
+        progress.apply(event)
+        kind, asset, data = event.event, event.asset, event.data
         if kind == "run_started":
-            self.run_id = str(event.get("run_id", ""))
-            plan = data.get("plan", [])
-            self.total = sum(len(s.get("assets", [])) for s in plan if s.get("kind") != "publish")
+            self.run_id = progress.run_id
             self.query_one("#run-progress", ProgressBar).update(
-                total=max(self.total, 1), progress=0
+                total=max(progress.total, 1), progress=0
             )
-            self.log_line(f"run {self.run_id}: {message} ({self.total} assets)", "bold")
+            self.log_line(f"run {self.run_id}: {event.message} ({progress.total} assets)", "bold")
         elif kind == "step_started":
-            self.step = str(step or "")
-            self.log_line(f"▶ {step}: {message or ''}", "cyan")
-        elif kind == "asset_started" and asset:
-            self.current.append(str(asset))
-        elif kind == "asset_progress" and asset:  # e.g. an Airbyte sync's counters
-            self.note = f"{asset}: {status or ''} {fmt.rows(data.get('records'))} records"
+            self.log_line(f"▶ {event.step}: {event.message or ''}", "cyan")
         elif kind in FINAL_ASSET_EVENTS and asset:
-            self.done += 1
-            if asset in self.current:
-                self.current.remove(str(asset))
-            self.query_one("#run-progress", ProgressBar).update(progress=self.done)
-            if is_cancelled(event, self.cancelling):
+            self.query_one("#run-progress", ProgressBar).update(progress=progress.done)
+            if cancel:
                 self.log_line(f"  {fmt.glyph('cancelled')} {asset} cancelled", "magenta")
             elif kind == "asset_materialized":
                 rows = data.get("rows")
@@ -144,41 +142,50 @@ class RunPanel(Vertical):
                     "green",
                 )
             elif kind == "asset_failed":
-                self.failed += 1
-                self.log_line(f"  ✗ {asset}: {message or 'failed'}", "bold red")
+                self.log_line(f"  ✗ {asset}: {event.message or 'failed'}", "bold red")
             else:
-                self.log_line(f"  ⤼ {asset} skipped: {message or ''}", "magenta")
-        elif kind == "check_evaluated" and status in ("fail", "error", "warn"):
+                self.log_line(f"  ⤼ {asset} skipped: {event.message or ''}", "magenta")
+        elif kind == "check_evaluated" and event.status in ("fail", "error", "warn"):
+            status = str(event.status)
             self.log_line(
-                f"  {fmt.glyph(str(status))} check {message} on {asset}: {status} "
+                f"  {fmt.glyph(status)} check {event.message} on {asset}: {status} "
                 f"({data.get('failures')} rows)",
-                fmt.style(str(status)),
+                fmt.style(status),
             )
-        elif kind == "step_finished":
-            self.log_line(f"{fmt.glyph(str(status))} {step} {status}", fmt.style(str(status)))
+        elif kind == "step_finished" and event.step:
+            # Counted from the step's assets: a step whose models were blocked did not succeed.
+            outcome = progress.step_outcome(event.step)
+            status = "skipped" if outcome == "partly skipped" else outcome
+            self.log_line(
+                f"{fmt.glyph(status)} {progress.step_summary(event.step)}", fmt.style(status)
+            )
         elif kind == "run_finished":
-            self.finish(str(status), message or "", data.get("duration"))
+            self.finish(str(event.status), event.message or "", data.get("duration"))
         self.tick()
 
     def finish(self, status: str, message: str = "", duration: Any = None) -> None:
         if not self.running:
             return
+        was_running = list(self.progress.running)
+        self.progress.finish(status, message, duration)
         self.running = False
         self.ended_at = self.clock()
         self.outcome = status
         if status == "cancelled":  # what was still running did not fail: it was stopped
-            for asset in self.current:
+            for asset in was_running:
                 self.log_line(f"  {fmt.glyph('cancelled')} {asset} cancelled", "magenta")
-        self.current = []
         self.set_class(status == "not started", "-not-started")
         suffix = f" in {fmt.duration(duration)}" if isinstance(duration, int | float) else ""
         name = f"run {self.run_id} " if self.run_id else "run "
         text = f"{fmt.glyph(status)} {name}{status}{suffix}"
-        if message and status != "succeeded":
+        explanation = self.progress.explanation() if status != "succeeded" else []
+        if message and status != "succeeded" and not explanation:
             text += f": {message}"
         self.log_line(text, "bold " + fmt.style(status))
-        if self.total:
-            self.query_one("#run-progress", ProgressBar).update(progress=self.done)
+        for line in explanation:
+            self.log_line(f"  {line}", explanation_style(line))
+        if self.progress.total:
+            self.query_one("#run-progress", ProgressBar).update(progress=self.progress.done)
         else:
             self.query_one("#run-progress", ProgressBar).update(total=1, progress=1)
         self.tick()
@@ -203,12 +210,19 @@ class RunPanel(Vertical):
                 (f"{where}run {self.run_id or '…'}", "bold"),
                 f"  {self.done}/{self.total or '?'}  {elapsed}",
             )
-            current = ", ".join(self.current) or ("starting…" if not self.step else "")
+            progress = self.progress
+            running = ", ".join(progress.running) or ("starting…" if not progress.step else "")
             body = Text.assemble(
-                ("step ", "dim"), self.step or "-", ("  running ", "dim"), current or "-"
+                ("step ", "dim"),
+                progress.step or "-",
+                ("  ", ""),
+                (f"{fmt.glyph('running')} ", fmt.style("running")),
+                running or "-",
             )
-            if self.note:
-                body.append(f"  {self.note}", style="dim")
+            if progress.queued:  # planned, not started: another glyph than running
+                body.append(f"  {fmt.glyph('queued')} {len(progress.queued)} queued", style="dim")
+            if progress.note:
+                body.append(f"  {progress.note}", style="dim")
             if self.external and self.queued:
                 body.append("   yours is queued behind it; c cancels yours", style="yellow")
             elif not self.external:
@@ -227,10 +241,27 @@ class RunPanel(Vertical):
                 (f"{where}run {self.run_id}", "bold"),
                 f"  {status}  {self.done}/{self.total}  {elapsed}",
             )
-            body = Text.assemble(
-                ("selection ", "dim"), self.selection, ("   l hides this panel", "dim")
-            )
+            explanation = self.progress.explanation() if status != "succeeded" else []
+            if explanation:  # the cause first; the log lists the rest
+                body = Text(
+                    explanation[0],
+                    style=explanation_style(explanation[0]),
+                    no_wrap=True,
+                    overflow="ellipsis",
+                )
+                if len(explanation) > 1:
+                    body.append(f"  (+{len(explanation) - 1} more below)", style="dim")
+            else:
+                body = Text.assemble(
+                    ("selection ", "dim"), self.selection, ("   l hides this panel", "dim")
+                )
             if self.external and self.queued:
                 body.append("   yours starts next", style="yellow")
         self.query_one("#run-summary", Static).update(head)
         self.query_one("#run-current", Static).update(body)
+
+
+def explanation_style(line: str) -> str:
+    if line.startswith(("failed", "check")):
+        return "bold red"
+    return "magenta" if line.startswith(("blocked", "cancelled")) else "dim"

@@ -31,6 +31,10 @@ class FilterInput(Input):
 
 
 class TreePane(Vertical):
+    """Escape in the tree clears the filter too (the same binding as in the filter box)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = list(FILTER_BINDINGS)
+
     class Filtered(Message):
         """The tree was rebuilt for a new filter (the detail follows its cursor)."""
 
@@ -52,6 +56,15 @@ class TreePane(Vertical):
             self.toggle_graph()  # the filter narrows the tree
         self.add_class("-filtering")
         self.query_one("#filter", Input).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            return bool(self.asset_tree.filter_text)
+        return True
+
+    def action_clear_filter(self) -> None:
+        self.query_one("#filter", Input).value = ""  # Input.Changed rebuilds the tree
+        self.close_filter()
 
     def close_filter(self) -> None:
         self.remove_class("-filtering")

@@ -1,5 +1,5 @@
-"""The client of the warm executor (`python -m lakehouse_tui.warm`): one long-lived process
-that serves the TUI's runs, so a run skips dbt's start-up. No Textual here."""
+"""The client of the warm executor (`python -m lakehouse_tui.runservice.warm`): one
+long-lived process that serves the TUI's runs, so a run skips dbt's start-up. No Textual here."""
 
 from __future__ import annotations
 
@@ -8,15 +8,22 @@ import json
 import queue
 import signal
 import subprocess
-import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from lakehouse_tui.tui.runner import EXIT_CANCELLED, EXIT_FAILED, RunRequest, spawn
+from lakehouse_tui.core.run_events import (
+    ExitCode,
+    RunEvent,
+    WarmFatal,
+    WarmIdle,
+    WarmReady,
+    parse_runner_line,
+)
+from lakehouse_tui.runservice.argv import child_argv
+from lakehouse_tui.runservice.child import RunRequest, spawn
 
 WARM_START_ATTEMPTS = 3  # consecutive start-up failures before giving up until asked again
 STDERR_KEEP = 200
@@ -32,13 +39,13 @@ class WarmRun:
     exit_code: int | None = None
     error: str = ""
     cancelled: bool = False
-    _queue: queue.Queue[dict[str, Any] | None] = field(default_factory=queue.Queue)
+    _queue: queue.Queue[RunEvent | None] = field(default_factory=queue.Queue)
     _done: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
         self.client.submit(self)
 
-    def events(self, on_line: Callable[[str], None] | None = None) -> Iterator[dict[str, Any]]:
+    def events(self, on_line: Callable[[str], None] | None = None) -> Iterator[RunEvent]:
         """Each JSON event of this run, until its idle line (or the executor's death)."""
         while True:
             event = self._queue.get()
@@ -48,7 +55,7 @@ class WarmRun:
 
     def wait(self) -> int:
         self._done.wait()
-        return EXIT_FAILED if self.exit_code is None else self.exit_code
+        return ExitCode.FAILED if self.exit_code is None else self.exit_code
 
     def cancel(self) -> bool:
         """SIGTERM to the warm executor: it records the run as cancelled and exits."""
@@ -69,10 +76,9 @@ class WarmRun:
         return self.error
 
     # called by the client's reader threads
-    def _event(self, event: dict[str, Any]) -> None:
-        if event.get("event") == "idle":
-            code = event.get("exit_code")
-            self._finish(code if isinstance(code, int) else EXIT_FAILED, event.get("error"))
+    def _event(self, event: RunEvent | WarmIdle) -> None:
+        if isinstance(event, WarmIdle):
+            self._finish(event.exit_code, event.error)
         else:
             self._queue.put(event)
 
@@ -86,7 +92,7 @@ class WarmRun:
 
 
 class WarmClient:
-    """Keeps one warm executor (`python -m lakehouse_tui.warm`) alive and hands it runs.
+    """Keeps one warm executor (`python -m lakehouse_tui.runservice.warm`) alive and hands it runs.
 
     `new_run()` returns a WarmRun when the executor is ready and idle, else None (the caller
     falls back to a one-shot ChildRun). When the process exits — cancelled, crashed, killed —
@@ -116,8 +122,7 @@ class WarmClient:
         self._ready = threading.Event()
 
     def argv(self) -> list[str]:
-        args = [sys.executable, "-m", "lakehouse_tui.warm"]
-        return args + (["--config", str(self.config_path)] if self.config_path else [])
+        return child_argv(config_path=self.config_path, module="lakehouse_tui.runservice.warm")
 
     def start(self) -> None:
         """Start the executor process (returns at once; readiness comes later)."""
@@ -232,24 +237,23 @@ class WarmClient:
         fatal = ""
         for line in process.stdout:
             try:
-                event = json.loads(line)
+                event = parse_runner_line(json.loads(line))
             except ValueError:
                 continue
-            if not isinstance(event, dict):
+            if event is None:
                 continue
-            kind = event.get("event")
-            if kind == "ready":
+            if isinstance(event, WarmReady):
                 self.failures = 0
                 self.got_ready = True
                 self.last_error = ""
                 self._ready.set()
-            elif kind == "fatal":
-                fatal = str(event.get("error") or "")
+            elif isinstance(event, WarmFatal):
+                fatal = event.error
             elif self.current is not None:
                 run = self.current
-                if kind == "idle":
+                if isinstance(event, WarmIdle):
                     with self._lock:
-                        if event.get("exit_code") == EXIT_CANCELLED:
+                        if event.exit_code == ExitCode.CANCELLED:
                             self._ready.clear()  # it exits next; its replacement will say
                         self.current = None
                 run._event(event)
@@ -264,11 +268,11 @@ class WarmClient:
             self._ready.clear()
             run, self.current = self.current, None
         how = f"signal {-code}" if code < 0 else f"exit code {code}"
-        expected = self.closed or (run is not None and run.cancelled) or code == EXIT_CANCELLED
+        expected = self.closed or (run is not None and run.cancelled) or code == ExitCode.CANCELLED
         if run is not None:
             detail = self.stderr_lines[-1] if self.stderr_lines else ""
             run._finish(
-                code if code > 0 else EXIT_FAILED,
+                code if code > 0 else ExitCode.FAILED,
                 "run cancelled"
                 if run.cancelled
                 else f"the warm executor died during the run ({how})"

@@ -1,6 +1,6 @@
 """The warm executor: one long-lived headless runner that serves many runs.
 
-    python -m lakehouse_tui.warm [--config PATH]
+    python -m lakehouse_tui.runservice.warm [--config PATH]
 
 It imports dbt and its adapters once, opens the workspace, loads dbt's manifest and then
 prints `{"event": "ready", ...}`. Each line on stdin is a run request::
@@ -38,25 +38,25 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
 from lakehouse_tui.core import cancel, manifest
+from lakehouse_tui.core.run_events import ExitCode, WarmFatal, WarmIdle, WarmReady
 from lakehouse_tui.errors import LakehouseError, UsageError
-from lakehouse_tui.headless_run import RunOptions, run_selection
 from lakehouse_tui.redact import mask_fields
+from lakehouse_tui.runservice.headless_run import RunOptions, run_selection
 
 if TYPE_CHECKING:
     from lakehouse_tui.core.executor import RunOutcome
     from lakehouse_tui.core.workspace import Workspace
 
-EXIT_CANCELLED = 130
 TRIGGERS = ("cli", "timer", "tui")
 REQUEST_KEYS = {"selection", "job", "trigger", "skip_unchanged", "partitions", "full_refresh"}
 
 
-def emit(out: IO[str], event: str, **fields: Any) -> None:
-    out.write(json.dumps(mask_fields({"event": event, **fields}), default=str) + "\n")
+def emit(out: IO[str], message: WarmReady | WarmIdle | WarmFatal) -> None:
+    out.write(json.dumps(mask_fields(message.to_dict()), default=str) + "\n")
     out.flush()
 
 
-def one_line(err: BaseException) -> str:
+def first_line(err: BaseException) -> str:
     text = str(err).strip()
     return text.splitlines()[0] if text else type(err).__name__
 
@@ -191,8 +191,8 @@ class WarmExecutor:
             if not line.strip():
                 continue
             code, error = self.serve_one(line, out)
-            emit(out, "idle", exit_code=code, error=error, runs=self.runs)
-            if code == EXIT_CANCELLED:
+            emit(out, WarmIdle(code, error, self.runs))
+            if code == ExitCode.CANCELLED:
                 return code
             release_memory()
             self.prepare_next()
@@ -203,13 +203,13 @@ class WarmExecutor:
             code = self.run(parse_request(line), outcomes.append)
         except LakehouseError as err:
             print(f"lakehouse-tui: {err}", file=sys.stderr, flush=True)
-            return err.exit_code, one_line(err)
+            return err.exit_code, first_line(err)
         except KeyboardInterrupt:
-            return EXIT_CANCELLED, "interrupted"
+            return ExitCode.CANCELLED, "interrupted"
         except Exception as err:  # an unexpected bug: keep serving, say what happened
             traceback.print_exc(file=sys.stderr)
             sys.stderr.flush()
-            return 1, f"{type(err).__name__}: {one_line(err)}"
+            return ExitCode.FAILED, f"{type(err).__name__}: {first_line(err)}"
         if code == 0 or not outcomes:
             return code, None
         outcome = outcomes[-1]
@@ -248,7 +248,7 @@ def release_memory() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m lakehouse_tui.warm",
+        prog="python -m lakehouse_tui.runservice.warm",
         description="Serve materialization requests (JSON lines on stdin) in one warm process.",
     )
     parser.add_argument("--config", metavar="PATH", help="config file (default: see README)")
@@ -260,21 +260,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         executor.warm_up()
     except LakehouseError as err:
-        emit(out, "fatal", exit_code=err.exit_code, error=one_line(err))
+        emit(out, WarmFatal(err.exit_code, first_line(err)))
         return err.exit_code
     except KeyboardInterrupt:
-        return EXIT_CANCELLED
+        return ExitCode.CANCELLED
     except Exception as err:
         traceback.print_exc(file=sys.stderr)
-        emit(out, "fatal", exit_code=1, error=f"{type(err).__name__}: {one_line(err)}")
-        return 1
-    emit(out, "ready", pid=os.getpid(), seconds=round(time.perf_counter() - started, 3))
+        emit(out, WarmFatal(ExitCode.FAILED, f"{type(err).__name__}: {first_line(err)}"))
+        return ExitCode.FAILED
+    emit(out, WarmReady(os.getpid(), round(time.perf_counter() - started, 3)))
     try:
         return executor.serve(sys.stdin, out)
     except KeyboardInterrupt:  # SIGTERM while idle
-        return EXIT_CANCELLED
+        return ExitCode.CANCELLED
     except BrokenPipeError:  # the client went away
-        return 141
+        return ExitCode.BROKEN_PIPE
 
 
 def entry() -> None:

@@ -13,14 +13,14 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_CANCELLED = 0, 1, 2, 3, 130
+from lakehouse_tui.core.run_events import RunEvent
+from lakehouse_tui.runservice.argv import child_argv
 
 
 @dataclass(frozen=True)
@@ -35,9 +35,7 @@ class RunRequest:
     full_refresh: bool = False  # rebuild every batch (`--full-refresh`)
 
     def argv(self, config_path: Path | None) -> list[str]:
-        args = [sys.executable, "-m", "lakehouse_tui"]
-        if config_path is not None:
-            args += ["--config", str(config_path)]
+        args: list[str] = []
         if self.job is not None:
             args += ["--job", self.job]
         if self.selection is not None:
@@ -48,7 +46,7 @@ class RunRequest:
             args.append("--full-refresh")
         if self.wait:
             args.append("--wait")
-        return [*args, "--trigger", "tui", "--json"]
+        return child_argv(*args, "--trigger", "tui", "--json", config_path=config_path)
 
     @property
     def description(self) -> str:
@@ -75,8 +73,8 @@ class ChildRun:
             if line:
                 self.stderr_lines.append(line)
 
-    def events(self, on_line: Callable[[str], None] | None = None) -> Iterator[dict[str, Any]]:
-        """Each JSON event the child prints, until its stdout closes."""
+    def events(self, on_line: Callable[[str], None] | None = None) -> Iterator[RunEvent]:
+        """Each JSON event the child prints, typed, until its stdout closes."""
         assert self.process is not None and self.process.stdout is not None
         for line in self.process.stdout:
             line = line.strip()
@@ -88,12 +86,13 @@ class ChildRun:
                 if on_line is not None:
                     on_line(line)
                 continue
-            if isinstance(event, dict):
-                yield event
+            parsed = RunEvent.from_dict(event) if isinstance(event, dict) else None
+            if parsed is not None:
+                yield parsed
 
     def wait(self) -> int:
         assert self.process is not None
-        code = self.process.wait()
+        code: int = self.process.wait()
         if self._stderr_thread is not None:
             self._stderr_thread.join(timeout=5)
         return code
@@ -151,7 +150,7 @@ def rss_kib(pid: int) -> int | None:
 def __getattr__(name: str) -> Any:
     """`WarmClient` and `WarmRun` from `warm_client`, loaded on first use (no import cycle)."""
     if name in ("WarmClient", "WarmRun"):
-        from lakehouse_tui.tui import warm_client
+        from lakehouse_tui.runservice import warm_client
 
         return getattr(warm_client, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,7 +1,8 @@
 """Progress output for headless runs: step lines and a live line on stderr, JSON on stdout.
 
 On a terminal one live line shows what runs; piped or in the journal (no live line) every
-asset gets a line when it starts and when it ends, so a long dbt step is not silent.
+asset gets a line when it starts and when it ends, so a long dbt step is not silent. The
+counts and a step's outcome come from `RunProgress`, the reducer the TUI's run panel renders.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 from typing import TextIO
 
 from lakehouse_tui.core.executor import RunEvent, RunOutcome
+from lakehouse_tui.core.run_progress import FINAL_ASSET_EVENTS, RunProgress
 from lakehouse_tui.formatting import duration, rows
 from lakehouse_tui.redact import MaskingStream, mask_fields
 
@@ -20,10 +22,8 @@ STATUS_MARK = {
     "failed": "FAILED",
     "skipped": "skipped",
     "cancelled": "cancelled",
+    "partly skipped": "partly skipped",
 }
-
-
-ASSET_DONE_EVENTS = ("asset_materialized", "asset_failed", "asset_skipped", "asset_cancelled")
 
 
 class ProgressPrinter:
@@ -39,9 +39,7 @@ class ProgressPrinter:
         self.live = self.err.isatty()
         self.step_started: dict[str, float] = {}
         self.asset_started: dict[str, float] = {}
-        self.running: list[str] = []
-        self.done = 0
-        self.total = 0
+        self.progress = RunProgress()
 
     def _clear_live(self) -> None:
         if self.live:
@@ -56,19 +54,20 @@ class ProgressPrinter:
         if self.json_out:
             self.out.write(json.dumps(mask_fields(event.to_dict()), default=str) + "\n")
             self.out.flush()
+        progress = self.progress
+        progress.apply(event)
         kind = event.event
         if kind == "run_started":
-            plan = event.data.get("plan", [])
-            self.total = sum(len(s["assets"]) for s in plan if s["kind"] != "publish")
             self._clear_live()
             self.err.write(f"run {event.run_id}: materializing {event.message}\n")
         elif kind == "step_started" and event.step:
             self.step_started[event.step] = event.ts
             self._live_line(f"{event.step}: starting")
         elif kind == "asset_started" and event.asset:
-            self.running.append(event.asset)
             self.asset_started[event.asset] = event.ts
-            self._live_line(f"[{self.done}/{self.total}] {event.step}: running {event.asset}")
+            self._live_line(
+                f"[{progress.done}/{progress.total}] {event.step}: running {event.asset}"
+            )
             if not self.live:
                 self.err.write(f"  {event.asset}: started\n")
         elif kind == "asset_built" and event.asset and not self.live:
@@ -76,12 +75,11 @@ class ProgressPrinter:
             seconds = event.data.get("duration")
             took = f" in {duration(seconds)}" if isinstance(seconds, int | float) else ""
             self.err.write(f"  {event.asset}: built{took}\n")
-        elif kind in ASSET_DONE_EVENTS and event.asset:
-            self.done += 1
-            if event.asset in self.running:
-                self.running.remove(event.asset)
-            current = self.running[-1] if self.running else ""
-            self._live_line(f"[{self.done}/{self.total}] {event.step}: {current or 'finishing'}")
+        elif kind in FINAL_ASSET_EVENTS and event.asset:
+            current = progress.running[-1] if progress.running else ""
+            self._live_line(
+                f"[{progress.done}/{progress.total}] {event.step}: {current or 'finishing'}"
+            )
             if kind != "asset_materialized":
                 self._clear_live()
                 self.err.write(f"  {event.asset}: {event.status}: {event.message}\n")
@@ -92,7 +90,7 @@ class ProgressPrinter:
                 count = event.data.get("rows")
                 detail = f", {rows(count)} rows" if isinstance(count, int) else ""
                 self.err.write(
-                    f"  [{self.done}/{self.total}] {event.asset}: materialized "
+                    f"  [{progress.done}/{progress.total}] {event.asset}: materialized "
                     f"({duration(seconds)}{detail})\n"
                 )
         elif kind == "check_evaluated" and event.status in ("fail", "error", "warn"):
@@ -105,8 +103,9 @@ class ProgressPrinter:
         elif kind == "step_finished" and event.step:
             started = self.step_started.get(event.step, event.ts)
             self._clear_live()
+            outcome = progress.step_outcome(event.step)  # blocked models: not "ok"
             self.err.write(
-                f"{STATUS_MARK.get(event.status or '', event.status)}  {event.step} "
+                f"{STATUS_MARK.get(outcome, outcome)}  {event.step} "
                 f"({duration(event.ts - started)})\n"
             )
         self.err.flush()

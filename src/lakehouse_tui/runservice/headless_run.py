@@ -1,7 +1,7 @@
 """One materialization on an open workspace: lock, staleness, plan, executor.
 
 Shared by the headless runner (`--materialize`, one process per run) and the warm executor
-(`lakehouse_tui.warm`, one process serving many runs), so that both take the same path.
+(`lakehouse_tui.runservice.warm`, one process serving many runs), so that both take the same path.
 No Textual here.
 """
 
@@ -216,7 +216,7 @@ def execute(
     request: PartitionRequest | None = None,
 ) -> int:
     from lakehouse_tui.core.executor import Executor
-    from lakehouse_tui.headless import ProgressPrinter
+    from lakehouse_tui.runservice.printer import ProgressPrinter
 
     needs_dbt = any(step.kind == "dbt" for step in plan.steps)
     printer = ProgressPrinter(json_out=options.json)
@@ -240,9 +240,11 @@ def execute(
         workspace.staleness()
     if on_outcome is not None:
         on_outcome(outcome)
+    from lakehouse_tui.core.run_events import ExitCode
+
     if outcome.status == "succeeded":
-        return 0
-    return 130 if outcome.status == "cancelled" else 1
+        return ExitCode.OK
+    return ExitCode.CANCELLED if outcome.status == "cancelled" else ExitCode.FAILED
 
 
 def lineage_emitter(workspace: Workspace, plan: Plan, options: RunOptions) -> LineageEmitter | None:

@@ -1,37 +1,33 @@
-"""Our run and the runs started elsewhere: what the run panel and the tree show of them.
+"""Our run: starting, queueing and cancelling it, and what the run panel and the tree show.
 
-The app owns one `RunControl`. It starts our run (the warm executor, or a one-shot child
+The app owns one `RunController`. It starts our run (the warm executor, or a one-shot child
 process), asks before running when another process holds the warehouse (queue behind it with
-`--wait`, or not at all), follows a run started elsewhere from the store, and routes every
-event by run id so the panel never shows two runs as one. Workers run on the app with
-`exit_on_error=False`; their results come back as the app's messages, which it hands here.
+`--wait`, or not at all), and routes every event by run id so the panel never shows two runs
+as one; runs started elsewhere are its `RunFollower`'s (run_follower.py). Workers run with
+`exit_on_error=False`; their results come back as typed messages, which the app hands here.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from lakehouse_tui.core.run_events import ExitCode, RunEvent
+from lakehouse_tui.core.run_progress import FINAL_ASSET_EVENTS
+from lakehouse_tui.runservice.child import ChildRun, RunRequest
 from lakehouse_tui.tui import data, run_offers
-from lakehouse_tui.tui.messages import RunEventReceived, RunExited, RunLogLines
-from lakehouse_tui.tui.runner import (
-    EXIT_CANCELLED,
-    EXIT_LOCKED,
-    EXIT_OK,
-    EXIT_USAGE,
-    ChildRun,
-    RunRequest,
-)
+from lakehouse_tui.tui.messages import RunEventReceived, RunExited
+from lakehouse_tui.tui.run_follower import RunFollower
 from lakehouse_tui.tui.screens.message_box import MessageBox
 from lakehouse_tui.tui.screens.run_blocked import RunBlocked
 from lakehouse_tui.tui.widgets.asset_tree import AssetTree
-from lakehouse_tui.tui.widgets.run_panel import FINAL_ASSET_EVENTS, RunPanel, is_cancelled
+from lakehouse_tui.tui.widgets.run_panel import RunPanel
 
 if TYPE_CHECKING:
-    from lakehouse_tui.core.store import LogLine, RunRecord
+    from lakehouse_tui.core.store import RunRecord
+    from lakehouse_tui.runservice.warm_client import WarmClient, WarmRun
     from lakehouse_tui.tui.app import LakehouseApp
-    from lakehouse_tui.tui.warm_client import WarmClient, WarmRun
 
 LIVE_STATUS = {
     "asset_started": "running",
@@ -40,17 +36,13 @@ LIVE_STATUS = {
 }
 
 
-class RunControl:
+class RunController:
     def __init__(self, app: LakehouseApp) -> None:
         self.app = app
         self.child: ChildRun | WarmRun | None = None
         self.own_run_id: str | None = None
         self.cancel_sent = False  # c was pressed for our run: however it ends, it was cancelled
-        self.external_run_id: str | None = None
-        self.external_after = 0  # last store event id the poller read
-        self.external_applied = 0  # last store event id shown (ids only grow, across runs)
-        self.log_run_id: str | None = None
-        self.log_seen = 0
+        self.follower = RunFollower(app, self)
 
     @property
     def panel(self) -> RunPanel:
@@ -79,7 +71,7 @@ class RunControl:
         self.child, self.own_run_id, self.cancel_sent = child, None, False
         self.app.quit_armed = False
         panel = self.panel
-        if not (holder and self.external_run_id is not None and panel.shows(self.external_run_id)):
+        if not (holder and self.follower.run_id is not None and panel.shows(self.follower.run_id)):
             panel.begin(request.description)  # else: under the other run's progress
         if holder:  # still held: ours waits (the lock may also be free again by now)
             panel.set_queued(holder)
@@ -115,7 +107,7 @@ class RunControl:
 
     def start_warm(self) -> WarmClient:
         """The warm executor, started in the background (its own thread reports readiness)."""
-        from lakehouse_tui.tui.warm_client import WarmClient
+        from lakehouse_tui.runservice.warm_client import WarmClient
 
         warm = WarmClient(self.app.config.path, on_problem=self.warm_problem)
         warm.start()
@@ -156,7 +148,7 @@ class RunControl:
         try:
             child.start()
         except OSError as err:
-            post(RunExited(child.request, EXIT_USAGE, f"cannot start the runner: {err}"))
+            post(RunExited(child.request, ExitCode.USAGE, f"cannot start the runner: {err}"))
             return
         for event in child.events():
             post(RunEventReceived(event))
@@ -176,7 +168,7 @@ class RunControl:
                 "Cancelling the queued run…" if queued else "Cancelling the run…",
                 severity="warning",
             )
-        elif self.external_run_id is not None:
+        elif self.follower.run_id is not None:
             self.app.notify("That run was started outside this window; cancel it where it runs.")
         else:
             self.app.notify("No run is going.")
@@ -194,42 +186,39 @@ class RunControl:
 
     def on_event(self, message: RunEventReceived) -> None:
         event = message.event
-        run_id = event.get("run_id")
+        run_id = event.run_id or None
         panel = self.panel
         if message.external:
-            if message.row_id <= self.external_applied:
-                return  # already applied when the run was seen to finish
-            self.external_applied = message.row_id
-            if not (panel.external and panel.shows(run_id)):
-                return  # the panel shows another run (ours): never mix two runs
-        elif event.get("event") == "run_started":
+            if not self.follower.take(message) or not (panel.external and panel.shows(run_id)):
+                return  # already applied, or the panel shows another run (ours)
+        elif event.event == "run_started":
             self.own_run_id = str(run_id)
-            if self.external_run_id is not None and panel.shows(self.external_run_id):
+            if self.follower.run_id is not None and panel.shows(self.follower.run_id):
                 self.tree.clear_overrides()  # the run we waited for is over
             request = self.child.request if self.child is not None else None
-            panel.begin(
-                request.description if request else str(event.get("message")), run_id=str(run_id)
-            )
+            panel.begin(request.description if request else str(event.message), run_id=str(run_id))
         elif run_id is not None and run_id != self.own_run_id:
             return
-        self.show_live_status(event, panel.cancelling)
+        cancelled = panel.progress.is_cancel(event)
         panel.feed(event)
+        self.show_live_status(event, cancelled)
+        if event.event == "run_started":  # planned, not started: queued, not running
+            for key in panel.progress.queued:
+                self.tree.set_override(key, "queued")
 
-    def show_live_status(self, event: dict[str, Any], cancelling: bool) -> None:
+    def show_live_status(self, event: RunEvent, cancelled: bool) -> None:
         """The tree shows a live status at once; the poller reloads ages and details."""
         tree = self.tree
-        asset, kind = event.get("asset"), str(event.get("event"))
+        asset, kind = event.asset, event.event
         if not asset:
             return
         if kind == "asset_progress":  # e.g. an Airbyte job's counters
-            records = (event.get("data") or {}).get("records")
-            tree.set_note(
-                str(asset), f"{fmt_records(records)} rec" if records else str(event.get("status"))
-            )
+            records = event.data.get("records")
+            tree.set_note(asset, f"{fmt_records(records)} rec" if records else str(event.status))
             return
         if kind in FINAL_ASSET_EVENTS:
             tree.set_note(str(asset), None)
-        if is_cancelled(event, cancelling) or kind == "asset_skipped":
+        if cancelled or kind == "asset_skipped":
             tree.set_override(str(asset), None)  # a cancelled asset is stale, never ✗
         elif kind in LIVE_STATUS:
             tree.set_override(str(asset), LIVE_STATUS[kind])
@@ -241,7 +230,7 @@ class RunControl:
         ours_shown = not panel.external
         if not ours_shown:
             panel.set_queued("")
-        if message.code == EXIT_LOCKED:  # the lock was taken between our look and the start
+        if message.code == ExitCode.LOCKED:  # the lock was taken between our look and the start
             if ours_shown:
                 panel.add_class("-hidden")
                 panel.finish("not started", message.error)
@@ -249,14 +238,14 @@ class RunControl:
             holder = data.lock_holder(workspace, app.clock()) if workspace else None
             self.offer_queue(message.request, holder or "another run, which has just finished")
             return
-        if message.code == EXIT_USAGE:
+        if message.code == ExitCode.USAGE:
             if ours_shown:
                 panel.finish("not started", message.error)
             app.push_screen(
                 MessageBox("The run did not start", message.error or f"exit code {message.code}")
             )
         elif ours_shown and panel.running:  # the child ended without a run_finished event
-            cancelled = message.code == EXIT_CANCELLED or self.cancel_sent
+            cancelled = message.code == ExitCode.CANCELLED or self.cancel_sent
             status = "cancelled" if cancelled else "failed"
             before = "" if own_run_id else "it was cancelled before it started"
             panel.finish(status, message.error if status == "failed" else before)
@@ -267,14 +256,14 @@ class RunControl:
 
     def notify_outcome(self, message: RunExited, cancel_sent: bool) -> None:
         app = self.app
-        if message.code == EXIT_OK:
+        if message.code == ExitCode.OK:
             app.notify(
                 f"Materialized {message.request.description}.", title="Run succeeded", markup=False
             )
             run_offers.offer_downstream_of_sync(app, message.request)
-        elif message.code == EXIT_CANCELLED or cancel_sent:
+        elif message.code == ExitCode.CANCELLED or cancel_sent:
             app.notify("The run was cancelled.", title="Run cancelled", severity="warning")
-        elif message.code not in (EXIT_USAGE, EXIT_LOCKED):
+        elif message.code not in (ExitCode.USAGE, ExitCode.LOCKED):
             error = message.error if len(message.error) <= 200 else message.error[:199] + "…"
             app.notify(
                 error or "see the run panel and the Logs tab",
@@ -283,76 +272,6 @@ class RunControl:
                 timeout=8,
                 markup=False,
             )
-
-    # -- runs started elsewhere ---------------------------------------------------------
-
-    def follow_external(self, running: RunRecord | None) -> None:
-        """A run started elsewhere (CLI, timer): show its progress from the store, unless the
-        panel shows our run. A run of ours queued behind it stays a note under it."""
-        panel = self.panel
-        if running is not None and self.is_ours(running):
-            running = None  # the store's running run is ours: nothing runs elsewhere
-        if running is not None and running.id != self.external_run_id:
-            if self.own_run_id is not None and self.running:
-                return  # the panel shows our run (the lock makes this a brief overlap)
-            self.external_run_id, self.external_after = running.id, 0
-            panel.begin(
-                running.selection, external=True, run_id=running.id, started_at=running.started_at
-            )
-            panel.remove_class("-hidden")
-            self.app.notify(f"A {running.trigger} run started: {running.selection}", markup=False)
-            self.app.poll_store()
-        elif running is None and self.external_run_id is not None:
-            run_id, self.external_run_id = self.external_run_id, None
-            workspace = self.app.workspace
-            if workspace is None or not panel.shows(run_id):
-                return
-            # The poller may not have delivered the run's last events yet: apply them
-            # before finishing, so the panel never shows a run done with assets missing.
-            for message in external_events(workspace, run_id, self.external_applied):
-                self.on_event(message)
-            run = workspace.store.get_run(run_id)
-            if run is not None:
-                panel.finish(run.status, run.message or "", run.duration)
-            self.tree.clear_overrides()
-
-    def poll_external(self) -> None:
-        """In the poll worker: new store events of the run followed from elsewhere."""
-        workspace, run_id = self.app.workspace, self.external_run_id
-        if workspace is None or run_id is None:
-            return
-        for message in external_events(workspace, run_id, self.external_after):
-            self.external_after = max(self.external_after, message.row_id)
-            self.app.post_message(message)
-
-    def poll_logs(self, run_id: str) -> None:
-        """In a worker: new dbt log lines of the run the panel shows (`run_id`)."""
-        workspace = self.app.workspace
-        if workspace is None:
-            return
-        if run_id != self.log_run_id:
-            self.log_run_id, self.log_seen = run_id, 0
-        fresh = workspace.store.logs(run_id, after_id=self.log_seen)
-        if fresh:
-            self.log_seen = fresh[-1].id
-            self.app.post_message(RunLogLines(run_id, [log_text(line) for line in fresh]))
-
-    def on_log_lines(self, message: RunLogLines) -> None:
-        panel = self.panel
-        if panel.shows(message.run_id):
-            for line in message.lines:
-                panel.log_line(line, "dim")
-
-
-def external_events(workspace: Any, run_id: str, after: int) -> list[RunEventReceived]:
-    return [
-        RunEventReceived(event, external=True, row_id=row_id)
-        for row_id, event in data.store_events(workspace, run_id, after)
-    ]
-
-
-def log_text(line: LogLine) -> str:
-    return f"    {line.asset_key}: {line.message}" if line.asset_key else f"    {line.message}"
 
 
 def fmt_records(count: int) -> str:
