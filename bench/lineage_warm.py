@@ -24,7 +24,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from lakehouse_tui.tui.runner import WarmClient
+from lakehouse_tui.runservice.child import WarmClient
 
 VARIANTS = ("base", "control", "up", "down")
 
