@@ -1,8 +1,7 @@
 """The Textual app: lineage tree on the left, asset detail in tabs on the right, a run panel.
 
-Long work (opening the workspace, reading the store, previews, runs) happens in thread workers
-(all `exit_on_error=False`; `ReportsWorkerErrors` shows a failure as one message) that talk to
-the UI only through messages. Runs are child processes of the headless runner, driven by the
+Long work happens in thread workers (`exit_on_error=False`; `ReportsWorkerErrors` shows a
+failure as one message) that talk to the UI only through messages. Runs are driven by the
 `RunController` the app owns (its `RunFollower` follows runs started elsewhere). External
 text (file names, messages, values) is never markup.
 """
