@@ -22,7 +22,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Header, Static, Tree
 
 from lakehouse_tui.config import Config
-from lakehouse_tui.tui import data, run_offers
+from lakehouse_tui.tui import data, prompts, run_offers
+from lakehouse_tui.tui.auto_materialize import AutoMaterialize
 from lakehouse_tui.tui.commands import LakehouseCommands
 from lakehouse_tui.tui.keys import APP_BINDINGS, TAB_BINDINGS, unknown_ids
 from lakehouse_tui.tui.messages import (
@@ -83,6 +84,7 @@ class LakehouseApp(ReportsWorkerErrors, App[int]):
         self.warm_runs = warm_runs  # runs go to a warm executor process kept alive
         self.warm: WarmClient | None = None
         self.runs = RunControl(self)
+        self.auto = AutoMaterialize(self)  # "auto-materialize new batches", off by default
         self.quit_armed = False
         self.exit_code = 0
         # --debug: a failed worker's traceback goes here (see worker_errors)
@@ -204,6 +206,8 @@ class LakehouseApp(ReportsWorkerErrors, App[int]):
         self.state = message.state
         tree = self.query_one("#tree", AssetTree)
         tree.set_statuses(message.state.statuses)
+        tree.set_freshness(message.state.freshness)
+        self.query_one("#detail", AssetDetail).due = message.state.freshness
         self.runs.follow_external(message.state.running)
         if changed and self.selected_key is not None:
             self.load_details(self.selected_key)
@@ -364,6 +368,15 @@ class LakehouseApp(ReportsWorkerErrors, App[int]):
         """Sync the selected Airbyte connection, or all of them."""
         run_offers.ask_to_sync(self, self.selected_key)
 
+    def action_select_prompt(self) -> None:
+        prompts.open_selection_prompt(self)
+
+    def action_query(self) -> None:
+        prompts.open_query(self)
+
+    def action_toggle_auto_materialize(self) -> None:
+        self.auto.toggle()
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.config.keymap))
 
@@ -382,6 +395,7 @@ class LakehouseApp(ReportsWorkerErrors, App[int]):
         )
 
     def on_unmount(self) -> None:
+        self.auto.close()
         if self.warm is not None:
             self.warm.close()  # first, so that it starts no replacement; cancels its run
         self.runs.close()

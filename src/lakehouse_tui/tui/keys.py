@@ -36,6 +36,7 @@ RUNS_BINDINGS: list[Binding] = bindings(keymap.RUNS_KEYS)
 TAB_BINDINGS: list[Binding] = bindings(keymap.TAB_KEYS)
 FILTER_BINDINGS: list[Binding] = bindings(keymap.FILTER_KEYS)
 SCHEDULE_BINDINGS: list[Binding] = bindings(keymap.SCHEDULE_KEYS)
+QUERY_BINDINGS: list[Binding] = bindings(keymap.QUERY_KEYS)
 
 ALL_BINDINGS: list[tuple[str, list[Binding]]] = [
     (title, bindings(specs)) for title, specs in keymap.SCREENS

@@ -31,6 +31,8 @@ class RunRequest:
     job: str | None = None
     label: str = ""
     wait: bool = False  # queue behind a run that holds the lock (`--wait`)
+    trigger: str = "tui"  # "sensor" for the auto-materialize toggle's runs
+    skip_unchanged: bool = False  # `--skip-unchanged`: nothing to do when no input changed
 
     def argv(self, config_path: Path | None) -> list[str]:
         args = [sys.executable, "-m", "lakehouse_tui"]
@@ -42,7 +44,9 @@ class RunRequest:
             args += ["--materialize", self.selection]
         if self.wait:
             args.append("--wait")
-        return [*args, "--trigger", "tui", "--json"]
+        if self.skip_unchanged:
+            args.append("--skip-unchanged")
+        return [*args, "--trigger", self.trigger, "--json"]
 
     @property
     def description(self) -> str:

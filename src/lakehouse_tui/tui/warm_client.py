@@ -161,8 +161,14 @@ class WarmClient:
         process = self.process
         if run is not self.current or process is None or process.stdin is None:
             raise OSError("the warm executor is not ready")
+        request = run.request
         line = json.dumps(
-            {"selection": run.request.selection, "job": run.request.job, "trigger": "tui"}
+            {
+                "selection": request.selection,
+                "job": request.job,
+                "trigger": request.trigger,
+                "skip_unchanged": request.skip_unchanged,
+            }
         )
         try:
             process.stdin.write(line + "\n")

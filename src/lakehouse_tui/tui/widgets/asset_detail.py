@@ -24,10 +24,12 @@ from lakehouse_tui.tui import data
 from lakehouse_tui.tui import format as fmt
 from lakehouse_tui.tui.data import AssetDetails, Preview
 from lakehouse_tui.tui.messages import PreviewLoaded
+from lakehouse_tui.tui.widgets.query_prompt import QueryPrompt, cell
 from lakehouse_tui.tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from lakehouse_tui.core.workspace import Workspace
+    from lakehouse_tui.tui.freshness_view import Due
 
 TAB_LABELS = {
     "overview": "Overview",
@@ -73,6 +75,7 @@ class AssetDetail(ReportsWorkerErrors, Vertical):
         self.group_status: str = "never"
         self.workspace: Workspace | None = None  # set by the app once it is open
         self.preview_key: str | None = None
+        self.due: dict[str, Due] = {}  # [freshness] deadlines, set by the app with the state
 
     def compose(self) -> ComposeResult:
         yield Static("Loading the dbt project…", id="detail-title")
@@ -96,6 +99,7 @@ class AssetDetail(ReportsWorkerErrors, Vertical):
             with TabPane("Preview", id="preview"), Vertical():
                 yield Static("", id="preview-status")
                 yield DataTable(id="preview-table", zebra_stripes=True)
+                yield QueryPrompt(lambda: self.workspace, clock=self.clock, id="query-prompt")
 
     @property
     def active_tab(self) -> str:
@@ -153,6 +157,8 @@ class AssetDetail(ReportsWorkerErrors, Vertical):
                 table.add_row("stale", Text(self.status.stale_reason))
             if self.status.checks_summary:
                 table.add_row("checks", Text(self.status.checks_summary))
+            if (due := self.due.get(d.key)) is not None:
+                table.add_row("freshness", due.describe(now))
         else:
             table.add_row("status", _status_text(self.group_status))
         table.add_row("upstream", Text(", ".join(d.upstream) or "-"))
@@ -368,16 +374,7 @@ class AssetDetail(ReportsWorkerErrors, Vertical):
         status.update(Text(f"first {len(preview.rows)} rows of {preview.key}", style="dim"))
         table.add_columns(*(Text(str(column)) for column in preview.columns))
         for row in preview.rows:
-            table.add_row(*(_cell(v) for v in row))
-
-
-def _cell(value: Any) -> Text:
-    """A data value as plain text (a value like `[/] oops` is data, not markup)."""
-    if value is None:
-        return Text("∅", style="dim")
-    if isinstance(value, float):
-        return Text(f"{value:.4g}")
-    return Text(str(value))
+            table.add_row(*(cell(v) for v in row))
 
 
 def failing_rows(results: Sequence[CheckResult]) -> RenderableType:
