@@ -14,13 +14,21 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, RichLog, Static
+from textual.widgets import DataTable, Input, RichLog, Static
 
 from lakehouse_tui.core.retry import retry_keys
+from lakehouse_tui.core.run_filter import RunFilter
 from lakehouse_tui.core.store import LogLine, RunAsset, RunRecord
 from lakehouse_tui.tui import format as fmt
 from lakehouse_tui.tui.keys import RUNS_BINDINGS
+from lakehouse_tui.tui.run_page import run_page
 from lakehouse_tui.tui.widgets.footer import AppFooter
+from lakehouse_tui.tui.widgets.runs_filter import (
+    FILTER_HINT,
+    RunsFilterInput,
+    filtered_runs,
+    runs_title,
+)
 from lakehouse_tui.tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
@@ -70,6 +78,8 @@ class RunDetailLoaded(Message):
 @dataclass
 class RunsLoaded(Message):
     runs: list[RunRecord]
+    total: int = 0  # before the filter
+    filter_text: str = ""
 
 
 class RunsScreen(ReportsWorkerErrors, Screen[None]):
@@ -90,9 +100,12 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
         self.current: RunRecord | None = None
         self.current_assets: list[RunAsset] = []
         self.signature: tuple[object, ...] = ()
+        self.run_filter = RunFilter()
+        self.filter_text = ""
 
     def compose(self) -> ComposeResult:
         yield Static("Runs — every run, whoever started it", id="runs-title")
+        yield RunsFilterInput(placeholder=FILTER_HINT, id="runs-filter")
         with Vertical(id="runs-body"):
             yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
             with Horizontal(id="run-detail"):
@@ -110,14 +123,32 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
 
     @work(thread=True, exclusive=True, group="runs-list", exit_on_error=False)
     def load_runs(self) -> None:
-        self.post_message(RunsLoaded(self.workspace.store.runs(500)))
+        runs, wanted, text = self.workspace.store.runs(500), self.run_filter, self.filter_text
+        kept = filtered_runs(self.workspace.store, runs, wanted)
+        self.post_message(RunsLoaded(kept, len(runs), text))
+
+    def action_filter(self) -> None:
+        self.query_one("#runs-filter", RunsFilterInput).open()
+
+    @on(Input.Changed, "#runs-filter")
+    def filter_changed(self, event: Input.Changed) -> None:
+        from lakehouse_tui.errors import UsageError
+
+        try:
+            self.run_filter = RunFilter.parse(event.value)
+        except UsageError as err:
+            self.query_one("#runs-title", Static).update(Text(str(err), style="red"))
+            return
+        self.filter_text = event.value.strip()
+        self.load_runs()
 
     def on_runs_loaded(self, message: RunsLoaded) -> None:
-        signature = tuple((r.id, r.status, r.ended_at) for r in message.runs)
-        if signature == self.signature:
+        signature = (message.filter_text, *((r.id, r.status, r.ended_at) for r in message.runs))
+        if signature == self.signature or message.filter_text != self.filter_text:
             return
         self.signature = signature
         self.runs = message.runs
+        self.query_one("#runs-title", Static).update(runs_title(message))
         table = self.query_one("#runs-table", DataTable)
         keep = self.current.id if self.current else None
         table.clear()
@@ -134,7 +165,9 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
             )
         if not self.runs:
             self.query_one("#run-timeline", Static).update(
-                "No runs yet. Press escape, then m or a."
+                "No run matches the filter."
+                if message.filter_text
+                else "No runs yet. Press escape, then m or a."
             )
             return
         ids = [r.id for r in self.runs]
@@ -161,9 +194,8 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
         self.current, self.current_assets = message.run, message.assets
         names = max((len(a.asset_key) for a in message.assets), default=5)
         room = self.query_one("#run-timeline-scroll").size.width - 2 - names - 16
-        self.query_one("#run-timeline", Static).update(
-            timeline(message.run, message.assets, self.clock(), max(8, min(60, room)))
-        )
+        page = timeline(message.run, message.assets, self.clock(), max(8, min(60, room)))
+        self.query_one("#run-timeline", Static).update(page + run_page(message.run))
         log = self.query_one("#run-logs", RichLog)
         log.clear()
         for line in message.logs:
