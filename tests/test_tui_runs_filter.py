@@ -53,7 +53,8 @@ async def test_runs_filter_by_status_trigger_and_asset(lake: Lake) -> None:
             await settle(pilot)
             await pilot.press("r")  # the runs screen
             await settle(pilot)
-            assert isinstance(screen := app.screen, RunsScreen)
+            screen = app.screen
+            assert isinstance(screen, RunsScreen), screen
             everything = shown_ids(screen)
             assert SEEDED in everything and len(everything) >= 2
             await pilot.press("slash")

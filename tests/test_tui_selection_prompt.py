@@ -50,6 +50,8 @@ async def test_prompt_completes_shows_the_plan_and_asks_as_the_keys_do(lake: Lak
         await settle(pilot)
         field = app.screen.query_one("#select-input", Input)
         assert field._suggestion == "+dim_batch"  # the grey suggestion
+        assert plan_text(app) == "… tab completes the word (the names above)"  # no error yet
+        assert str(app.screen.query_one("#select-completions", Static).render()) == "dim_batch"
         await pilot.press("tab")
         await settle(pilot)
         assert field.value == "+dim_batch"

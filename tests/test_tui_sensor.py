@@ -4,6 +4,7 @@ written in two halves, a real sensor-triggered run) and the overdue freshness gl
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +19,7 @@ from engine_fixtures import extra_batch, make_lake
 from lakehouse_tui import config as config_module
 from lakehouse_tui.tui.app import LakehouseApp
 from lakehouse_tui.tui.auto_materialize import TITLE_ON
+from lakehouse_tui.tui.screens.message_box import MessageBox
 from lakehouse_tui.tui.widgets.asset_tree import AssetTree
 from lakehouse_tui.tui.widgets.run_panel import RunPanel
 from tui_fixtures import Lake, anyio_backend, lake, settle  # noqa: F401
@@ -51,11 +53,14 @@ async def test_auto_materialize_runs_new_batches_once_they_are_complete(
     lake = make_lake(monkeypatch, tmp_path / "lake", SENSOR)
     lake.demo()
     assert lake.cli("--materialize", "*").code == 0
-    app = LakehouseApp(config_module.load(lake.config_path), warm_runs=False)
+    app = LakehouseApp(config_module.load(lake.config_path))  # runs go to the warm executor
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
+        assert app.warm is not None
+        assert await asyncio.to_thread(app.warm.wait_ready, 120), list(app.warm.stderr_lines)
+        warm_pid = app.warm.pid
         assert app.title == "lakehouse-tui" and not app.auto.on  # off by default
-        await pilot.press("A")
+        await pilot.press("b")
         await pilot.pause()
         assert app.auto.on and app.title == TITLE_ON  # the header says so
         assert notified(app, "now run 'raw_bioreactor_data+'")
@@ -72,19 +77,21 @@ async def test_auto_materialize_runs_new_batches_once_they_are_complete(
             handle.write(data[len(data) // 2 :])
 
         def sensor_run() -> Any:
+            assert not isinstance(app.screen, MessageBox), app.screen.message  # did not start
             runs = [r for r in lake.runs() if r["trigger"] == "sensor"]
             return runs[0] if runs and runs[0]["status"] != "running" else None
 
         run = await until(pilot, sensor_run, "the sensor-triggered run", 240)
         assert run["status"] == "succeeded", dict(run)
         assert run["selection"] == "raw_bioreactor_data+"
+        assert run["pid"] == warm_pid  # the path every TUI run takes
         await until(pilot, lambda: app.child is None, "the run to be over in the TUI", 60)
         panel = app.query_one("#run-panel", RunPanel)
         assert panel.run_id == run["id"]
         assert ("AUTO-01",) in lake.query("select batch_id from curated.dim_batch")
         assert len([r for r in lake.runs() if r["trigger"] == "sensor"]) == 1  # one file: one run
 
-        await pilot.press("A")
+        await pilot.press("b")
         await pilot.pause()
         assert not app.auto.on and app.title == "lakehouse-tui"
 

@@ -77,7 +77,7 @@ APP_KEYS: tuple[KeySpec, ...] = (
     ),
     KeySpec("e", "query", "Query", "Read-only SQL on the warehouse (Preview tab)", show=False),
     KeySpec(
-        "A",
+        "b",
         "toggle_auto_materialize",
         "Auto",
         "Auto-materialize new batches: run [sensor] selection when raw files land",
@@ -89,7 +89,7 @@ QUERY_KEYS: tuple[KeySpec, ...] = (
     KeySpec(
         "ctrl+t",
         "query.target",
-        "DuckDB/PostgreSQL",
+        "DB",
         "Query the DuckDB warehouse or the PostgreSQL marts",
         action="toggle_target",
     ),

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from lakehouse_tui.core.workspace import Workspace
 
 EXIT_CANCELLED = 130
-TRIGGERS = ("cli", "timer", "tui")
+TRIGGERS = ("cli", "timer", "tui", "sensor")  # sensor: the TUI's auto-materialize toggle
 REQUEST_KEYS = {"selection", "job", "trigger", "skip_unchanged"}
 
 

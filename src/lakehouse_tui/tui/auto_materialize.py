@@ -1,6 +1,6 @@
 """The TUI's "auto-materialize new batches" toggle: `lakehouse-tui watch`, inside the TUI.
 
-Off by default; `A` (or the palette) turns it on, and the header says so while it is on. A
+Off by default; `b` (or the palette) turns it on, and the header says so while it is on. A
 thread worker stats the raw dir every [sensor] poll_interval (`os.scandir` only, as `watch`
 does); when the set of parquet files changed it waits for the dir to settle ([sensor] settle,
 and every parquet file complete: `sensor_run.settle_raw_dir`, the same wait as `watch` and the
@@ -58,7 +58,7 @@ class AutoMaterialize:
             )
             self.app.notify(
                 f"New batches in {self.app.config.lake.raw_dir} now run {sensor.selection!r} "
-                f"(checked every {sensor.poll_interval}). Press A again to stop.",
+                f"(checked every {sensor.poll_interval}). Press b again to stop.",
                 title="Auto-materialize on",
                 markup=False,
             )

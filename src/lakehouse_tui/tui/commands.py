@@ -83,7 +83,7 @@ def palette_extras(app: LakehouseApp) -> list[tuple[str, str, Callable[[], objec
         ("Sync Airbyte", "y: the selected connection, or every one", app.action_sync),
         (
             f"Auto-materialize new batches: turn {auto}",
-            "A: run [sensor] selection when raw files land",
+            "b: run [sensor] selection when raw files land",
             app.action_toggle_auto_materialize,
         ),
     ]

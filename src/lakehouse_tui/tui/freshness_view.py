@@ -4,7 +4,8 @@
 here it becomes a deadline (`Due`), so the tree can tell an asset turning overdue between two
 reloads from its own clock, as its ages keep counting. An overdue asset's age is drawn
 `⧖3h` in orange (a glyph and a colour, so it never depends on colour alone); a group is
-overdue when one of its models is. No Textual here.
+overdue when one of its models is. Neither Textual nor rich here: `tui.data` loads this, and
+the headless paths import `tui.data`.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-
-from rich.text import Text
 
 from lakehouse_tui.formatting import age as words
 
@@ -39,14 +38,14 @@ class Due:
     def overdue(self, now: float) -> bool:
         return self.since is None or now - self.since > self.max_age
 
-    def describe(self, now: float) -> Text:
-        """`⧖ overdue by 2h 5m (max age 26h, [freshness] dim_batch)` or `fresh (...)`."""
+    def describe(self, now: float) -> tuple[str, str]:
+        """(text, style): `⧖ overdue by 2h 5m (max age 26h, [freshness] dim_batch)`, or
+        `fresh (...)`."""
         rule = f"(max age {self.limit}, [freshness] {self.policy})"
         if not self.overdue(now):
-            return Text(f"fresh {rule}", style="green")
-        assert self.max_age is not None
+            return f"fresh {rule}", "green"
         late = "never" if self.since is None else f"by {words(now - self.since - self.max_age)}"
-        return Text(f"{GLYPH} overdue {late} {rule}", style=STYLE)
+        return f"{GLYPH} overdue {late} {rule}", STYLE
 
 
 def deadlines(

@@ -70,6 +70,7 @@ class SelectionPrompt(ReportsWorkerErrors, ModalScreen[str | None]):
         self.plan_for = ""  # the text the plan shown belongs to
         self.ok = False
         self.history_at = len(HISTORY)
+        self.completing = False  # the word being typed has completions
 
     def compose(self) -> ComposeResult:
         with Vertical(id="select-dialog", classes="dialog"):
@@ -105,7 +106,8 @@ class SelectionPrompt(ReportsWorkerErrors, ModalScreen[str | None]):
 
     def changed_to(self, text: str) -> None:
         found = completions(self.workspace.graph, text, limit=8)
-        shown = "  ".join(f.rsplit(" ", 1)[-1].lstrip("(,") for f in found)
+        self.completing = bool(found)
+        shown = "  ".join(f.rsplit(" ", 1)[-1].lstrip("(,").lstrip("0123456789+") for f in found)
         self.query_one("#select-completions", Static).update(Text(shown))
         self.ok = False
         if text.strip():
@@ -131,7 +133,9 @@ class SelectionPrompt(ReportsWorkerErrors, ModalScreen[str | None]):
             return  # typed on since: a newer evaluation is coming
         self.plan_for, self.ok = message.text, not message.error and bool(message.assets)
         plan = self.query_one("#select-plan", Static)
-        if message.error:
+        if message.error and self.completing:  # a word half typed: not an error yet
+            plan.update(Text("… tab completes the word (the names above)", style="dim"))
+        elif message.error:
             plan.update(Text(message.error, style="red" if message.text.strip() else "dim"))
         elif not message.assets:
             plan.update(Text("Selects nothing: there is nothing to materialize.", style="yellow"))

@@ -158,7 +158,7 @@ class AssetDetail(ReportsWorkerErrors, Vertical):
             if self.status.checks_summary:
                 table.add_row("checks", Text(self.status.checks_summary))
             if (due := self.due.get(d.key)) is not None:
-                table.add_row("freshness", due.describe(now))
+                table.add_row("freshness", Text(*due.describe(now)))
         else:
             table.add_row("status", _status_text(self.group_status))
         table.add_row("upstream", Text(", ".join(d.upstream) or "-"))
