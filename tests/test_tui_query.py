@@ -178,3 +178,37 @@ def test_postgres_queries_are_read_only_and_typed(
     assert query.export_postgres(pg_settings, "select * from batch_summary", out) == 3
     assert out.read_text(encoding="utf-8").splitlines()[0] == "batch_id,value"
     assert pg_password not in str(result)
+
+
+async def test_the_marts_in_postgresql_are_queried_there(
+    pg_marts_config: str, pg_settings: PostgresSettings, pg_password: str
+) -> None:
+    from lakehouse_tui.core import postgres
+
+    connection = postgres.connect(pg_settings, pg_password)
+    with contextlib.closing(connection), connection.cursor() as cursor:
+        cursor.execute("create schema marts")
+        cursor.execute(
+            "create table marts.mart_bioreactor_overview as "
+            "select 'FB-1' as batch_id, 36.6::double precision as avg_value"
+        )
+        connection.commit()
+    app = LakehouseApp(config_module.load(Path(pg_marts_config)), warm_runs=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await open_prompt(pilot, app, "mart_bioreactor_overview")
+        assert str(app.query_one("#query-target", Static).render()) == "PostgreSQL›"
+        field = app.query_one("#query-input", Input)
+        assert field.value == "select * from mart_bioreactor_overview limit 100"
+        await pilot.press("enter")
+        await settle(pilot)
+        table = app.query_one("#query-table", DataTable)
+        headers = [column.label.plain for column in table.columns.values()]
+        assert headers == ["batch_id\ntext", "avg_value\ndouble precision"]
+        assert [str(cell) for cell in table.get_row_at(0)] == ["FB-1", "36.6"]
+        assert "1 row, 2 columns from PostgreSQL" in status_text(app)
+        await run_sql(pilot, app, "delete from mart_bioreactor_overview")
+        assert status_text(app).startswith("✗ DELETE is not read-only")
+        await pilot.press("ctrl+t")  # back to DuckDB, and the warehouse is not there yet
+        await run_sql(pilot, app, "show tables")
+        assert "the warehouse does not exist yet; materialize an asset first" in status_text(app)
+        assert pg_password not in status_text(app)
