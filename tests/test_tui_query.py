@@ -150,19 +150,26 @@ def test_a_slow_query_is_stopped_and_lets_go_of_the_file(tmp_path: Path) -> None
     duckdb.connect(str(warehouse)).close()  # a writer can open it: nothing holds it
 
 
+def marts_table(settings: PostgresSettings, password: str, create: str) -> None:
+    """The schema `marts` with one table made by `create`, as the role the app uses."""
+    from lakehouse_tui.core import postgres
+
+    connection = postgres.connect(settings, password)
+    with contextlib.closing(connection), connection.cursor() as cursor:
+        cursor.execute("create schema marts")
+        cursor.execute(create)
+        connection.commit()
+
+
 def test_postgres_queries_are_read_only_and_typed(
     pg_settings: PostgresSettings, pg_password: str, tmp_path: Path
 ) -> None:
-    from lakehouse_tui.core import postgres
-
-    connection = postgres.connect(pg_settings, pg_password)
-    with contextlib.closing(connection), connection.cursor() as cursor:
-        cursor.execute("create schema marts")
-        cursor.execute(
-            "create table marts.batch_summary as select 'b' || g as batch_id, g * 1.5 as value "
-            "from generate_series(1, 3) g"
-        )
-        connection.commit()
+    marts_table(
+        pg_settings,
+        pg_password,
+        "create table marts.batch_summary as select 'b' || g as batch_id, g * 1.5 as value "
+        "from generate_series(1, 3) g",
+    )
     result = query.run_postgres(pg_settings, "select * from batch_summary order by batch_id")
     assert result.columns == ["batch_id", "value"]
     assert result.types == ["text", "numeric"]
@@ -183,16 +190,12 @@ def test_postgres_queries_are_read_only_and_typed(
 async def test_the_marts_in_postgresql_are_queried_there(
     pg_marts_config: str, pg_settings: PostgresSettings, pg_password: str
 ) -> None:
-    from lakehouse_tui.core import postgres
-
-    connection = postgres.connect(pg_settings, pg_password)
-    with contextlib.closing(connection), connection.cursor() as cursor:
-        cursor.execute("create schema marts")
-        cursor.execute(
-            "create table marts.mart_bioreactor_overview as "
-            "select 'FB-1' as batch_id, 36.6::double precision as avg_value"
-        )
-        connection.commit()
+    marts_table(
+        pg_settings,
+        pg_password,
+        "create table marts.mart_bioreactor_overview as "
+        "select 'FB-1' as batch_id, 36.6::double precision as avg_value",
+    )
     app = LakehouseApp(config_module.load(Path(pg_marts_config)), warm_runs=False)
     async with app.run_test(size=(160, 48)) as pilot:
         await open_prompt(pilot, app, "mart_bioreactor_overview")
