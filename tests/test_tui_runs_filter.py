@@ -92,7 +92,7 @@ async def test_runs_filter_by_status_trigger_and_asset(lake: Lake) -> None:
             await settle(pilot)
             page = str(screen.query_one("#run-timeline", Static).render())
             assert "asked  selection *" in page
-            assert "partitions all (not partitioned)" in page
+            assert "\n       partitions all (not partitioned)\n" in page
             assert "plan   1. raw: raw_bioreactor_data" in page
             assert "2. dbt duckdb: stg_bioreactor, dim_batch, fact_bioreactor_batch_stats" in page
     finally:

@@ -35,7 +35,7 @@ def run_page(run: RunRecord) -> Text:
     if run.job:
         text.append(f", job {run.job}")
     partitions = _partitions(run)
-    text.append(f"\n        partitions {partitions or 'all (not partitioned)'}", style="")
+    text.append(f"\n       partitions {partitions or 'all (not partitioned)'}")
     text.append("\nplan   ", style="bold")
     if not run.plan:
         text.append("(none recorded: nothing was selected, or the run stopped before it)", "dim")

@@ -75,13 +75,14 @@ class QueryPrompt(ReportsWorkerErrors, Vertical):
         self.last_sql = ""
 
     def compose(self) -> ComposeResult:
+        # The result above, the prompt on the tab's last line whether or not a result shows.
+        yield DataTable(id="query-table", zebra_stripes=True, header_height=2)
+        yield Static("", id="query-status")
         with Horizontal(id="query-bar"):
             yield Static("DuckDB›", id="query-target")
             yield Input(
                 placeholder="SQL (read-only), enter runs: e.g. show tables", id="query-input"
             )
-        yield Static("", id="query-status")
-        yield DataTable(id="query-table", zebra_stripes=True, header_height=2)
 
     @property
     def workspace(self) -> Workspace | None:
