@@ -22,8 +22,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Header, Static, Tree
 
 from lakehouse_tui.config import Config
-from lakehouse_tui.tui import data, prompts, run_offers
-from lakehouse_tui.tui.auto_materialize import AutoMaterialize
+from lakehouse_tui.tui import data, run_offers
 from lakehouse_tui.tui.commands import LakehouseCommands
 from lakehouse_tui.tui.keys import APP_BINDINGS, TAB_BINDINGS, unknown_ids
 from lakehouse_tui.tui.messages import (
@@ -37,6 +36,7 @@ from lakehouse_tui.tui.messages import (
     WorkspaceOpened,
     unless_closing,
 )
+from lakehouse_tui.tui.prompts import PromptActions
 from lakehouse_tui.tui.run_control import RunControl
 from lakehouse_tui.tui.runner import ChildRun, RunRequest
 from lakehouse_tui.tui.screens.generate_data import GenerateData
@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from lakehouse_tui.tui.warm_client import WarmClient, WarmRun
 
 
-class LakehouseApp(ReportsWorkerErrors, App[int]):
+class LakehouseApp(PromptActions, ReportsWorkerErrors, App[int]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so subclasses elsewhere work
     TITLE = "lakehouse-tui"
     BINDINGS: ClassVar[list[BindingType]] = [*APP_BINDINGS, *TAB_BINDINGS]
@@ -84,7 +84,6 @@ class LakehouseApp(ReportsWorkerErrors, App[int]):
         self.warm_runs = warm_runs  # runs go to a warm executor process kept alive
         self.warm: WarmClient | None = None
         self.runs = RunControl(self)
-        self.auto = AutoMaterialize(self)  # "auto-materialize new batches", off by default
         self.quit_armed = False
         self.exit_code = 0
         # --debug: a failed worker's traceback goes here (see worker_errors)
@@ -206,8 +205,7 @@ class LakehouseApp(ReportsWorkerErrors, App[int]):
         self.state = message.state
         tree = self.query_one("#tree", AssetTree)
         tree.set_statuses(message.state.statuses)
-        tree.set_freshness(message.state.freshness)
-        self.query_one("#detail", AssetDetail).due = message.state.freshness
+        self.show_freshness(message.state.freshness)
         self.runs.follow_external(message.state.running)
         if changed and self.selected_key is not None:
             self.load_details(self.selected_key)
@@ -367,15 +365,6 @@ class LakehouseApp(ReportsWorkerErrors, App[int]):
     def action_sync(self) -> None:
         """Sync the selected Airbyte connection, or all of them."""
         run_offers.ask_to_sync(self, self.selected_key)
-
-    def action_select_prompt(self) -> None:
-        prompts.open_selection_prompt(self)
-
-    def action_query(self) -> None:
-        prompts.open_query(self)
-
-    def action_toggle_auto_materialize(self) -> None:
-        self.auto.toggle()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.config.keymap))
