@@ -135,6 +135,7 @@ def test_dry_run_says_which_checks_dbt_runs(built_lake: Lake) -> None:
         f"{BY_DBT} --indirect-selection empty",
         "     assets: fact_bioreactor_batch_stats",
         "     checks: 5 evaluated by the executor, 1 by dbt (in the --select)",
+        "  partitions: no stale batch in 1 partitioned model(s)",
     ]
 
 

@@ -929,7 +929,9 @@ def test_logs_are_plain_text(built_lake: Lake) -> None:
     """dbt colours its lines (`[\\x1b[32mOK\\x1b[0m in 0.19s]`); the run store keeps the text
     without escape codes (they cut lines in the Logs tab), and keeps the level."""
     rows = built_lake.store_rows("select level, message from logs")
-    created = [r for r in rows if "OK created sql table model curated.dim_batch" in r["message"]]
+    created = [
+        r for r in rows if "OK created sql incremental model curated.dim_batch" in r["message"]
+    ]
     assert created and created[0]["level"] == "info"
     assert "[OK in " in created[0]["message"]
     assert [r["message"] for r in rows if "\x1b" in r["message"]] == []

@@ -24,7 +24,9 @@ CLEAN = (
 
 EXPECTED = {
     "staging.stg_bioreactor": (
-        "select batch_id, equipment_id, ts, tag, value, site from {clean} "
+        "select batch_id, equipment_id, ts, tag, value, site, filename as source_file from "
+        "(select * from read_parquet('{raw_dir}/*.parquet', union_by_name = true, filename = true) "
+        "where batch_id is not null and ts is not null and tag is not null) "
         "order by batch_id, tag, ts, value nulls first"
     ),
     "intermediate.int_bioreactor_downsample_5m": """
@@ -139,7 +141,9 @@ def test_model_matches_an_independent_query_of_the_raw_files(
     models_lake: Lake, relation: str
 ) -> None:
     raw_sql = RAW.format(raw=models_lake.raw_dir)
-    expected_sql = EXPECTED[relation].format(clean=CLEAN.format(raw_sql=raw_sql))
+    expected_sql = EXPECTED[relation].format(
+        clean=CLEAN.format(raw_sql=raw_sql), raw_dir=models_lake.raw_dir
+    )
     with duckdb.connect() as con:
         expected_cursor = con.execute(expected_sql)
         expected_columns = [d[0] for d in expected_cursor.description]

@@ -37,7 +37,8 @@ RAW = "*.parquet"
 TOP = "selection:*"  # the run-level job of `--materialize '*'`
 EXPECTED_LINEAGE: dict[str, dict[str, set[tuple[str, str]]]] = {
     "stg_bioreactor": {c: {(RAW, c)} for c in ("batch_id", "equipment_id", "ts", "tag")}
-    | {"value": {(RAW, "value")}, "site": {(RAW, "site")}},
+    | {"value": {(RAW, "value")}, "site": {(RAW, "site")}}
+    | {"source_file": {(RAW, "lakehouse_tui_file")}},  # read_parquet's filename column
     "int_bioreactor_downsample_5m": {
         "batch_id": {(STG, "batch_id")},
         "equipment_id": {(STG, "equipment_id")},

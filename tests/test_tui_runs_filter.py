@@ -47,6 +47,7 @@ async def test_runs_filter_by_status_trigger_and_asset(lake: Lake) -> None:
         ],
         "dim_batch failed",
     )
+    store.set_run_partitions(SEEDED, ["FB-2026-002"])  # as `--partition FB-2026-002` records
     app = LakehouseApp(config_module.load(None))
     try:
         async with app.run_test(size=(160, 48)) as pilot:
@@ -57,6 +58,8 @@ async def test_runs_filter_by_status_trigger_and_asset(lake: Lake) -> None:
             assert isinstance(screen, RunsScreen), screen
             everything = shown_ids(screen)
             assert SEEDED in everything and len(everything) >= 2
+            page = str(screen.query_one("#run-timeline", Static).render())  # the newest: seeded
+            assert "asked  selection +dim_batch\n       partitions FB-2026-002 (1)\n" in page
             await pilot.press("slash")
             await pilot.pause()
             field = screen.query_one("#runs-filter", Input)
@@ -91,8 +94,8 @@ async def test_runs_filter_by_status_trigger_and_asset(lake: Lake) -> None:
             table.move_cursor(row=everything.index(real))
             await settle(pilot)
             page = str(screen.query_one("#run-timeline", Static).render())
-            assert "asked  selection *" in page
-            assert "\n       partitions all (not partitioned)\n" in page
+            assert "asked  selection *" in page, page
+            assert "\n       partitions none recorded (whole tables)\n" in page
             assert "plan   1. raw: raw_bioreactor_data" in page
             assert "2. dbt duckdb: stg_bioreactor, dim_batch, fact_bioreactor_batch_stats" in page
     finally:

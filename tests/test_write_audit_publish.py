@@ -157,7 +157,8 @@ def test_a_failing_multi_model_check_puts_the_previous_version_back(
     dim = project / "models" / "curated" / "dim_batch.sql"
     dim.write_text(
         dim.read_text(encoding="utf-8").replace(
-            "group by batch_id", "where batch_id <> 'FB-2026-070'\ngroup by batch_id"
+            "{{ ref('stg_bioreactor') }}",
+            "(select * from {{ ref('stg_bioreactor') }} where batch_id <> 'FB-2026-070') as s",
         ),
         encoding="utf-8",
     )

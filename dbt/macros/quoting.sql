@@ -32,3 +32,10 @@
     true
   {%- endif -%}
 {%- endmacro %}
+
+{#- union_by_name unless lakehouse-tui found every validated file has the same columns and
+    types (LAKEHOUSE_TUI_RAW_UNIFORM=1): DuckDB then binds on one file's footer and opens only
+    the files a query needs. -#}
+{% macro raw_union_by_name() -%}
+  {{- "false" if env_var("LAKEHOUSE_TUI_RAW_UNIFORM", "") == "1" else "true" -}}
+{%- endmacro %}

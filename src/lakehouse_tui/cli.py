@@ -56,6 +56,26 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         help="record a no-op and exit when nothing selected is stale",
     )
     group.add_argument(
+        "--partition",
+        metavar="KEY",
+        action="append",
+        default=None,
+        help="process only these batches (partitions) in the incremental models; repeatable, "
+        "or a comma list (KEY,KEY)",
+    )
+    group.add_argument(
+        "--partition-range",
+        metavar="FIRST...LAST",
+        action="append",
+        default=None,
+        help="a backfill of the batches from FIRST to LAST, both included (Dagster's syntax)",
+    )
+    group.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild the selected models from every raw file, as dbt's --full-refresh",
+    )
+    group.add_argument(
         "--trigger",
         choices=("cli", "timer", "tui", "sensor"),
         default="cli",
@@ -153,7 +173,10 @@ def _finish_subcommands(commands: argparse._SubParsersAction[argparse.ArgumentPa
                 _finish_subcommands(action)
 
 
-RUN_FLAGS = ("dry_run", "json", "skip_unchanged", "wait", "max_wait", "settle")
+RUN_FLAGS = (
+    "dry_run", "json", "skip_unchanged", "wait", "max_wait", "settle", "partition",
+    "partition_range", "full_refresh",
+)  # fmt: skip
 
 
 def _check_run_flags(args: argparse.Namespace) -> None:

@@ -14,13 +14,14 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lakehouse_tui.errors import LockedError
+from lakehouse_tui.errors import LockedError, UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from lakehouse_tui.core.executor import EventCallback, RunEvent, RunOutcome
     from lakehouse_tui.core.lock import LockWaitExpired, WaitNotice
+    from lakehouse_tui.core.partition_scope import PartitionRequest
     from lakehouse_tui.core.plan import Plan
     from lakehouse_tui.core.workspace import Workspace
     from lakehouse_tui.integrations.openlineage_emitter import LineageEmitter
@@ -39,6 +40,13 @@ class RunOptions:
     description: str | None = None  # what the run history calls it, if not the selection
     max_wait: float | None = None  # with wait: give up after this many seconds (None: never)
     max_wait_source: str = "--max-wait"  # what set max_wait, named when the wait runs out
+    partitions: tuple[str, ...] = ()  # --partition values (each may be a comma list)
+    partition_ranges: tuple[str, ...] = ()  # --partition-range FIRST...LAST
+    full_refresh: bool = False
+
+    @property
+    def names_partitions(self) -> bool:
+        return bool(self.partitions or self.partition_ranges)
 
 
 def run_selection(
@@ -76,7 +84,8 @@ def run_selection(
     # The lock is taken before deciding what is stale: a run queued with --wait must see
     # what the run it waited for has just materialized.
     try:
-        if options.skip_unchanged:
+        request = partition_request(workspace, options, run_id)
+        if options.skip_unchanged and not options.names_partitions and not options.full_refresh:
             keys &= workspace.stale_keys()
         if not keys:
             record_noop(workspace, run_id, description, options)
@@ -89,9 +98,38 @@ def run_selection(
             print(f"{why}; recorded no-op run {run_id} ({elapsed:.2f} s)", file=sys.stderr)
             return 0
         plan = workspace.plan(keys, description)
-        return execute(workspace, plan, options, run_id, on_outcome=on_outcome)
+        return execute(workspace, plan, options, run_id, on_outcome=on_outcome, request=request)
     finally:
         lock.release()
+
+
+def partition_request(workspace: Workspace, options: RunOptions, run_id: str) -> PartitionRequest:
+    """The run's partition flags, checked against the batches there are (UsageError names an
+    unknown one). Files new since the last validation are validated first, under the run
+    lock, so a batch that has just landed can be named."""
+    from lakehouse_tui.core import partitions, raw
+    from lakehouse_tui.core.partition_scope import PartitionRequest
+
+    if not options.names_partitions:
+        return PartitionRequest(full_refresh=options.full_refresh)
+    if options.full_refresh:
+        raise UsageError("--full-refresh rebuilds every batch: drop --partition/--partition-range")
+    store, raw_dir = workspace.store, workspace.config.lake.raw_dir
+    sources = partitions.raw_partitions(raw_dir, store.raw_file_scans())
+    if sources.pending:
+        _, files = raw.scan(raw_dir, store.raw_file_scans())
+        store.save_raw_file_scans(files)
+        sources = partitions.raw_partitions(raw_dir, files)
+    held = {
+        p
+        for states in store.partition_states().values()
+        for p, state in states.items()
+        if state.status == partitions.MATERIALIZED
+    }
+    keys = partitions.parse_partition_args(
+        options.partitions, options.partition_ranges, set(sources.by_key) | held
+    )
+    return PartitionRequest(keys=tuple(keys))
 
 
 def _limit(options: RunOptions) -> str:
@@ -174,6 +212,7 @@ def execute(
     run_id: str,
     *,
     on_outcome: Callable[[RunOutcome], None] | None = None,
+    request: PartitionRequest | None = None,
 ) -> int:
     from lakehouse_tui.core.executor import Executor
     from lakehouse_tui.headless import ProgressPrinter
@@ -188,6 +227,7 @@ def execute(
         workspace.setup,
         dbt_manifest=workspace.dbt_manifest() if needs_dbt else None,
         on_event=printer if lineage is None else both(printer, lineage),
+        partitions=request,
     )
     try:
         outcome = executor.run_locked(plan, trigger=options.trigger, job=options.job, run_id=run_id)

@@ -5,7 +5,8 @@
 It imports dbt and its adapters once, opens the workspace, loads dbt's manifest and then
 prints `{"event": "ready", ...}`. Each line on stdin is a run request::
 
-    {"selection": "*", "job": null, "trigger": "tui", "skip_unchanged": false}
+    {"selection": "*", "job": null, "trigger": "tui", "skip_unchanged": false,
+     "partitions": ["FB-2026-001"], "full_refresh": false}   (the last two optional)
 
 and each run goes through the headless runner's own path (`headless_run.run_selection`: lock,
 staleness, plan, executor), printing the same JSON events on stdout, then one
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
 
 EXIT_CANCELLED = 130
 TRIGGERS = ("cli", "timer", "tui", "sensor")  # sensor: the TUI's auto-materialize toggle
-REQUEST_KEYS = {"selection", "job", "trigger", "skip_unchanged"}
+REQUEST_KEYS = {"selection", "job", "trigger", "skip_unchanged", "partitions", "full_refresh"}
 
 
 def emit(out: IO[str], event: str, **fields: Any) -> None:
@@ -80,11 +81,16 @@ def parse_request(line: str) -> RunOptions:
             raise UsageError(f"warm executor: {name} must be a string or null")
     if trigger not in TRIGGERS:
         raise UsageError(f"warm executor: trigger must be one of {', '.join(TRIGGERS)}")
+    chosen = data.get("partitions") or []
+    if not isinstance(chosen, list) or not all(isinstance(p, str) for p in chosen):
+        raise UsageError("warm executor: partitions must be a list of batch ids")
     return RunOptions(
         selection=selection,
         job=job,
         trigger=str(trigger),
         skip_unchanged=bool(data.get("skip_unchanged", False)),
+        partitions=tuple(chosen),
+        full_refresh=bool(data.get("full_refresh", False)),
         wait=False,
         json=True,
     )

@@ -1,4 +1,5 @@
 -- Summary statistics of each sensor tag over each batch.
+-- Incremental by batch: lakehouse-tui processes only new, changed or deleted batches.
 select
     batch_id,
     min(equipment_id) as equipment_id,
@@ -11,4 +12,5 @@ select
     max(value) as max_value,
     count(*) as record_count
 from {{ ref('stg_bioreactor') }}
+{% if lakehouse_batch_scoped() %}where {{ lakehouse_batch_filter() }}{% endif %}
 group by batch_id, tag

@@ -13,10 +13,11 @@ import os
 import signal
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lakehouse_tui.config import Config
+    from lakehouse_tui.core.workspace import Workspace
 
 
 def cancel_on_sigterm() -> None:
@@ -51,6 +52,34 @@ def _stop_after_run_timeout() -> None:
     timer.start()
 
 
+def preview_scope(workspace: Workspace, keys: set[str], args: argparse.Namespace) -> dict[str, Any]:
+    """What a run would do with batches, from what is validated now (a dry run writes nothing;
+    files not validated yet are named, their batches are found by the run)."""
+    from lakehouse_tui.core import partitions
+    from lakehouse_tui.core.partition_scope import PartitionRequest, plan_scope
+
+    store, graph = workspace.store, workspace.graph
+    if not any(partitions.is_partitioned(graph, k) and graph.assets[k].kind != "raw" for k in keys):
+        return {"partitions": None, "partitions_text": ""}
+    sources = partitions.raw_partitions(workspace.config.lake.raw_dir, store.raw_file_scans())
+    states = store.partition_states()
+    held = {
+        p for by_key in states.values() for p, s in by_key.items() if s.status == "materialized"
+    }
+    named = partitions.parse_partition_args(
+        args.partition or (), args.partition_range or (), set(sources.by_key) | held
+    )
+    request = PartitionRequest(keys=tuple(named), full_refresh=args.full_refresh)
+    scope = plan_scope(graph, keys, sources, states, request)
+    text = scope.describe()
+    if scope.batches:
+        shown = ", ".join(scope.batches[:10]) + (", ..." if len(scope.batches) > 10 else "")
+        text += f" ({shown})"
+    if sources.pending:
+        text += f"; {len(sources.pending)} new file(s) not validated yet, their batches too"
+    return {"partitions": list(scope.batches), "partitions_text": text}
+
+
 def run(args: argparse.Namespace, config: Config) -> int:
     from lakehouse_tui.core.workspace import Workspace
     from lakehouse_tui.headless_run import RunOptions, run_selection
@@ -63,11 +92,14 @@ def run(args: argparse.Namespace, config: Config) -> int:
             if args.skip_unchanged:
                 keys &= workspace.stale_keys()
             plan = workspace.plan(keys, description)
+            scope = preview_scope(workspace, keys, args)
             if args.json:
                 document = {"selection": plan.selection, "assets": plan.assets}
-                print(json.dumps({**document, "steps": plan.to_list()}, indent=2))
+                print(json.dumps({**document, "steps": plan.to_list(), **scope}, indent=2))
             else:
                 print(plan.format())
+                if scope["partitions"] is not None:
+                    print(f"  partitions: {scope['partitions_text']}")
             return 0
         cancel_on_sigterm()
         _stop_after_run_timeout()
@@ -76,6 +108,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
             job=args.job,
             trigger=args.trigger,
             skip_unchanged=args.skip_unchanged,
+            partitions=tuple(args.partition or ()),
+            partition_ranges=tuple(args.partition_range or ()),
+            full_refresh=args.full_refresh,
             # --max-wait DURATION is --wait with its own bound.
             wait=args.wait or args.max_wait is not None,
             json=args.json,

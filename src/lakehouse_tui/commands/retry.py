@@ -73,6 +73,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
             wait=args.retry_wait,
             json=args.retry_json,
             description=retry.description,
+            partitions=retry.partitions,
         )
         return run_selection(workspace, options, started)
     finally:

@@ -1,4 +1,5 @@
-"""`lakehouse-tui status [--json] [--check]`: every asset with its status, freshness and checks.
+"""`lakehouse-tui status [--json] [--check] [--partitions ASSET]`: every asset with its status,
+freshness, checks and partition counts; or one asset's partitions.
 
 `--check` is for cron, monitoring and CI: exit 0 when every asset with a `[freshness]` policy
 is fresh and nothing failed, else exit 1 with one line per overdue or failing asset.
@@ -31,6 +32,12 @@ def register(commands: Any) -> None:
         dest="status_check",
         help="exit 1 with one line per overdue ([freshness]) or failing asset, 0 when none",
     )
+    parser.add_argument(
+        "--partitions",
+        metavar="ASSET",
+        dest="status_partitions",
+        help="list the asset's partitions (batches) with their status, rows and time range",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -42,6 +49,13 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
     now = time.time()
     workspace = Workspace.open(config)
+    if args.status_partitions is not None:
+        from lakehouse_tui.commands.status_partitions import print_partitions
+
+        try:
+            return print_partitions(workspace, args.status_partitions, args.status_json, now)
+        finally:
+            workspace.close()
     try:
         statuses = asset_statuses(workspace)
         fresh = evaluate(
@@ -70,6 +84,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
             f"{s.key:<{width}}  {s.status:<13} {when:<13} {rows:>12}  {checks:<14} "
             f"{fresh[s.key].describe():<16} {s.stale_reason if s.stale else 'no'}"
         )
+    for s in statuses:
+        if s.partition_counts and s.partition_counts["total"]:
+            print(f"{s.key}: partitions {s.partitions}")
     for s in statuses:
         if s.kind == "postgres":
             print(f"{s.key} lives in PostgreSQL: {s.location}")

@@ -27,6 +27,9 @@ class AssetStatus:
     checks_summary: str
     # Latest failing or warning checks: name, status, failures, message, first failing rows.
     check_problems: tuple[dict[str, Any], ...] = ()
+    # Partitioned assets: "198/200 materialized, 2 stale" and the counts behind it.
+    partitions: str = ""
+    partition_counts: dict[str, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -38,6 +41,7 @@ def asset_statuses(workspace: Workspace) -> list[AssetStatus]:
     staleness = workspace.staleness()
     last_in_run = store.last_asset_statuses()
     checks = store.latest_check_results()
+    summaries = workspace.partition_summaries()
     result = []
     for key in graph.order():
         asset = graph.assets[key]
@@ -81,6 +85,7 @@ def asset_statuses(workspace: Workspace) -> list[AssetStatus]:
             pg = workspace.config.postgres
             location = f"{pg.location()}/{pg.schema}.{asset.relation.split('.')[-1]}"
         rows = materialization.metadata.get("rows") if materialization else None
+        parts = summaries.get(key)
         result.append(
             AssetStatus(
                 key=key,
@@ -95,6 +100,8 @@ def asset_statuses(workspace: Workspace) -> list[AssetStatus]:
                 location=location,
                 checks_summary=summary,
                 check_problems=tuple(_problem(c) for c in failing + warning),
+                partitions=parts.describe() if parts is not None else "",
+                partition_counts=parts.counts() if parts is not None else None,
             )
         )
     return result

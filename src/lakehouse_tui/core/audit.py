@@ -20,7 +20,13 @@ Tests that read several models (relationships) are dbt nodes that run after all 
 `keep_backup` keeps the previous version until they have passed, and `restore_previous` puts
 it back when one fails.
 
-The same code serves DuckDB and PostgreSQL through a small `Session` around a DB-API cursor.
+An incremental model processing some batches (core.partitions) stages only their rows; its
+publish (`batches`) deletes those batches from `<table>` and inserts the staged rows in the same
+transaction, before the same checks, so a rejected run leaves every batch as it was. Its kept
+backup holds the replaced batches' previous rows only.
+
+The same code serves DuckDB and PostgreSQL through a small `Session` around a DB-API cursor
+(batch replacement: DuckDB only, where the incremental models live).
 """
 
 from __future__ import annotations
@@ -113,6 +119,31 @@ def failing_rows(session: Session, check: CheckSql) -> FailingRows | None:
     return FailingRows(columns, rows)
 
 
+BATCHES_IN = "batch_id in (select unnest(?::varchar[]))"
+
+
+def table_exists(session: Session, schema: str, table: str) -> bool:
+    return _relation_type(session, schema, table) == "table"
+
+
+def _replace_batches(
+    session: Session, schema: str, table: str, batches: Sequence[str], keep_backup: bool
+) -> None:
+    """Inside the publishing transaction: the staged rows replace these batches' rows."""
+    target, staged = (
+        f"{quote(schema)}.{quote(table)}",
+        f"{quote(schema)}.{quote(table + STAGED_SUFFIX)}",
+    )
+    if keep_backup:
+        backup = f"{quote(schema)}.{quote(table + BACKUP_SUFFIX)}"
+        session.cursor.execute(
+            f"create table {backup} as select * from {target} where {BATCHES_IN}", (list(batches),)
+        )
+    session.cursor.execute(f"delete from {target} where {BATCHES_IN}", (list(batches),))
+    session.cursor.execute(f"insert into {target} by name select * from {staged}")
+    _drop(session, "table", schema, table + STAGED_SUFFIX)
+
+
 def publish_after_checks(
     session: Session,
     schema: str,
@@ -120,19 +151,25 @@ def publish_after_checks(
     checks: Sequence[tuple[Check, CheckSql]],
     *,
     keep_backup: bool = False,
+    batches: Sequence[str] | None = None,
 ) -> Audit:
-    """Swap the staged version in if every blocking check passes on it; see the module doc."""
+    """Swap the staged version in (or, with `batches`, replace those batches by the staged
+    rows) if every blocking check passes on it; see the module doc."""
     blocking = [(c, sql) for c, sql in checks if c.blocking]
     advisory = [(c, sql) for c, sql in checks if not c.blocking]
     staged, backup = table + STAGED_SUFFIX, table + BACKUP_SUFFIX
     audit = Audit(published=False)
     session.begin()
     try:
-        previous = _relation_type(session, schema, table)
         _drop(session, "table", schema, backup)
-        if previous is not None:
-            _rename(session, previous, schema, table, backup)
-        _rename(session, "table", schema, staged, table)
+        if batches is not None:
+            previous = None  # nothing to drop on success: the batches' old rows are gone
+            _replace_batches(session, schema, table, batches, keep_backup)
+        else:
+            previous = _relation_type(session, schema, table)
+            if previous is not None:
+                _rename(session, previous, schema, table, backup)
+            _rename(session, "table", schema, staged, table)
         for check, sql in blocking:
             if audit.rejected_by is not None and audit.results[-1][1].status == "error":
                 # The error aborted the transaction: nothing more can be evaluated in it.
@@ -175,13 +212,26 @@ def publish_after_checks(
     return audit
 
 
-def restore_previous(session: Session, schema: str, table: str) -> bool:
+def restore_previous(
+    session: Session, schema: str, table: str, batches: Sequence[str] | None = None
+) -> bool:
     """Put the version kept by `keep_backup` back in place of the published one. False when
-    there was no previous version (the table is then dropped: it was never good)."""
+    there was no previous version (the table is then dropped: it was never good). With
+    `batches`: put those batches' kept rows back in place of the published ones."""
     backup = table + BACKUP_SUFFIX
     session.begin()
     try:
         kind = _relation_type(session, schema, backup)
+        if batches is not None:
+            target = f"{quote(schema)}.{quote(table)}"
+            session.cursor.execute(f"delete from {target} where {BATCHES_IN}", (list(batches),))
+            if kind is not None:
+                session.cursor.execute(
+                    f"insert into {target} by name select * from {quote(schema)}.{quote(backup)}"
+                )
+                _drop(session, "table", schema, backup)
+            session.commit()
+            return True
         _drop(session, "table", schema, table)
         if kind is not None:
             _rename(session, kind, schema, backup, table)

@@ -26,6 +26,7 @@ from lakehouse_tui.errors import LakehouseError
 if TYPE_CHECKING:
     from lakehouse_tui.core.audit import Session
     from lakehouse_tui.core.checks import CheckResult, CheckSql
+    from lakehouse_tui.core.dbt_partitions import StepPartitions
     from lakehouse_tui.core.dbt_run import NodeEvent
 
 T = TypeVar("T")
@@ -41,6 +42,7 @@ class DbtStep:
         dbt_manifest: Any | None,
         step: Step,
         keys: list[str],
+        partitions: StepPartitions | None = None,
     ) -> None:
         assert step.target is not None
         self.recorder = recorder
@@ -51,13 +53,16 @@ class DbtStep:
         self.step = step
         self.target = step.target
         self.keys = keys
+        self.partitions = partitions
         assets = self.graph.assets
         self.key_of = {assets[k].unique_id: k for k in keys}
         self.checks = {c.unique_id: c for k in keys for c in assets[k].checks}
         self.own_checks, self.dbt_tests = self.split_checks()
         # Tables are built aside and published here after their checks.
         deferred = setup.env.get(PUBLISH_ENV) == PUBLISH_AFTER_CHECKS
-        self.audited = {k for k in keys if deferred and assets[k].materialized == "table"}
+        self.audited = {
+            k for k in keys if deferred and assets[k].materialized in ("table", "incremental")
+        }
         # Published tables whose previous version is kept until these dbt-node checks pass.
         blocking_dbt = set(step.dbt_checks)
         self.kept_versions = {
@@ -95,6 +100,7 @@ class DbtStep:
         for key in self.keys:
             if key not in self.finished:
                 self.recorder.set_status(key, FAILED, outcome.error or "dbt did not run it")
+        self.record_unfinished_partitions()
         for unrun in self.own_checks.values():  # their model did not build, as dbt skips them
             for check, _ in unrun:
                 self.recorder.record_check(check, "skipped", None, "")
@@ -220,6 +226,9 @@ class DbtStep:
         """Evaluate a just-built view's checks; why its downstream must not run, if so."""
         from lakehouse_tui.core import checks
 
+        if self.partitions is not None:
+            own = self.partitions.scope_view_checks(key, own)
+
         def evaluate_all(session: Session) -> list[tuple[Check, CheckResult]]:
             return [(check, checks.evaluate(session.cursor, sql)) for check, sql in own]
 
@@ -235,11 +244,19 @@ class DbtStep:
 
         schema, table = self.table_location(key)
         keep = key in self.kept_versions
-        result = self.with_session(
-            lambda session: audit.publish_after_checks(
-                session, schema, table, own, keep_backup=keep
+        batches = self.partitions.batches_to_replace(key) if self.partitions else None
+
+        def publish(session: Session) -> audit.Audit:
+            replace = batches
+            if replace is not None and not audit.table_exists(session, schema, table):
+                assert self.partitions is not None  # dbt built it whole: there was no table
+                self.partitions.built_whole(key)
+                replace = None
+            return audit.publish_after_checks(
+                session, schema, table, own, keep_backup=keep, batches=replace
             )
-        )
+
+        result = self.with_session(publish)
         with self.guard:
             self.recorder.record_evaluated(key, result.results, result.samples)
             if result.published:
@@ -249,6 +266,15 @@ class DbtStep:
                 key, result.rejected_by or "?", "the new version was not published"
             )
             return self.recorder.blocking[key]
+
+    def record_unfinished_partitions(self) -> None:
+        """A failed or cancelled model keeps its batches as they were: mark the attempt."""
+        if self.partitions is None:
+            return
+        for key in self.keys:
+            outcome = self.recorder.outcomes[key]
+            if outcome.status in (FAILED, CANCELLED):
+                self.partitions.record_unfinished(key, outcome.status, outcome.message or "")
 
     def settle_kept_version(self, check: Check, status: str) -> None:
         """A dbt-node check of a published table finished: put the kept previous version
@@ -262,8 +288,9 @@ class DbtStep:
         if status in ("fail", "error") and check.blocking:
             self.kept_versions.pop(key)
             schema, table = self.table_location(key)
+            batches = self.partitions.batches_to_replace(key) if self.partitions else None
             restored = self.with_session(
-                lambda session: audit.restore_previous(session, schema, table)
+                lambda session: audit.restore_previous(session, schema, table, batches)
             )
             what = "previous version restored" if restored else "table removed (no earlier one)"
             self.recorder.reject(key, check.name, what)
@@ -310,7 +337,14 @@ class DbtStep:
     # -- metadata -------------------------------------------------------------------------
 
     def warehouse_metadata(self, keys: list[str], connection: Any) -> dict[str, dict[str, Any]]:
-        metadata = {k: m for k in keys if (m := self.unchanged_view_metadata(k)) is not None}
+        metadata = {}
+        if self.partitions is not None:  # from what they hold of each batch
+            metadata = self.partitions.record_built(connection, keys)
+        metadata |= {
+            k: m
+            for k in keys
+            if k not in metadata and (m := self.unchanged_view_metadata(k)) is not None
+        }
         for key in keys:
             if key not in metadata:
                 relation = str(self.graph.assets[key].relation)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lakehouse_tui.config import Config
-from lakehouse_tui.core import cancel, raw, versions
-from lakehouse_tui.core.dbt_setup import DbtSetup
+from lakehouse_tui.core import cancel, partition_recording, partitions, raw, versions
+from lakehouse_tui.core.dbt_setup import RAW_DIR_ENV, DbtSetup
 from lakehouse_tui.core.graph import AssetGraph
+from lakehouse_tui.core.partition_scope import PartitionRequest
 from lakehouse_tui.core.plan import Plan, Step
 from lakehouse_tui.core.run_events import (  # re-exported: the run protocol's home is run_events
     CANCELLED,
@@ -31,6 +32,9 @@ from lakehouse_tui.core.run_events import (  # re-exported: the run protocol's h
     new_run_id,
 )
 from lakehouse_tui.core.run_recorder import RunRecorder
+
+if TYPE_CHECKING:
+    from lakehouse_tui.core.dbt_partitions import StepPartitions
 from lakehouse_tui.core.store import RunStore
 from lakehouse_tui.errors import LakehouseError
 
@@ -62,6 +66,7 @@ class Executor:
         *,
         dbt_manifest: Any | None = None,
         on_event: EventCallback | None = None,
+        partitions: PartitionRequest | None = None,
     ) -> None:
         self.config = config
         self.graph = graph
@@ -69,6 +74,7 @@ class Executor:
         self.setup = setup
         self.dbt_manifest = dbt_manifest
         self.on_event = on_event or (lambda event: None)
+        self.partition_request = partitions or PartitionRequest()
         self.runners: dict[str, StepRunner] = {
             "airbyte": self.run_airbyte,
             "raw": self.run_raw,
@@ -132,7 +138,23 @@ class Executor:
     def run_dbt(self, recorder: RunRecorder, step: Step, keys: list[str]) -> None:
         from lakehouse_tui.core.dbt_step import DbtStep
 
-        DbtStep(recorder, self.config, self.setup, self.dbt_manifest, step, keys).run()
+        batches = self.step_partitions(recorder, keys) if step.target == "duckdb" else None
+        DbtStep(recorder, self.config, self.setup, self.dbt_manifest, step, keys, batches).run()
+
+    def step_partitions(self, recorder: RunRecorder, keys: list[str]) -> StepPartitions:
+        """Decide the run's batch scope (core.partition_scope) and hand it to dbt."""
+        from lakehouse_tui.core.dbt_partitions import StepPartitions
+        from lakehouse_tui.core.partition_scope import plan_scope
+
+        sources = partitions.raw_partitions(self.config.lake.raw_dir, self.store.raw_file_scans())
+        states = self.store.partition_states()
+        scope = plan_scope(self.graph, keys, sources, states, self.partition_request)
+        self.setup.run_env.update(scope.dbt_env())
+        if scope.batches:
+            self.store.set_run_partitions(recorder.run_id, scope.batches)
+        recorder.emit("log", step="dbt duckdb", message=f"partitions: {scope.describe()}")
+        raw_dir = self.setup.env[RAW_DIR_ENV]
+        return StepPartitions(self.graph, self.store, recorder.run_id, scope, sources, raw_dir)
 
     def run_publish(self, recorder: RunRecorder, step: Step, _keys: list[str]) -> None:
         """Copy the curated tables the marts read into PostgreSQL. A failure fails the marts
@@ -196,11 +218,15 @@ class Executor:
             # Files unchanged since an earlier run were validated then: not read again.
             scan, files = raw.scan(raw_dir, self.store.raw_file_scans())
             self.store.save_raw_file_scans(files)
+            partition_recording.record_raw(
+                self.store, recorder.run_id, key, partitions.raw_partitions(raw_dir, files)
+            )
             self.setup.run_env.update(raw.dbt_env(scan))  # dbt reads exactly these files
         except LakehouseError as err:
             recorder.fail(key, str(err))
             return
-        recorder.record_materialization(key, scan.metadata(), raw.fingerprint(raw_dir))
+        metadata = {**scan.metadata(), "partitions": len(scan.batch_ids)}
+        recorder.record_materialization(key, metadata, raw.fingerprint(raw_dir))
         record_duplicate_readings(recorder, scan)
 
 

@@ -7,9 +7,11 @@ profile, env, dbt version) is stored beside it; `dbt parse` runs only when that 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-from importlib import metadata
+import sys
+from pathlib import Path
 from typing import Any
 
 from lakehouse_tui.core.dbt_setup import DUCKDB_TARGET, PUBLISH_ENV, DbtSetup
@@ -34,8 +36,18 @@ def project_fingerprint(setup: DbtSetup) -> str:
     parse_env = {k: v for k, v in setup.env.items() if k != PUBLISH_ENV}
     digest.update(json.dumps(parse_env, sort_keys=True).encode())
     digest.update(str(setup.project_dir).encode())
-    digest.update(metadata.version("dbt-core").encode())
+    digest.update(dbt_core_version().encode())
     return digest.hexdigest()
+
+
+def dbt_core_version() -> str:
+    """dbt-core's version file, found on sys.path without importing dbt or
+    importlib.metadata (which alone costs more than the rest of a no-op run)."""
+    for entry in sys.path:
+        candidate = Path(entry or ".") / "dbt" / "__version__.py"
+        with contextlib.suppress(OSError):
+            return candidate.read_text(encoding="utf-8")
+    return "unknown"
 
 
 def read_current(setup: DbtSetup) -> dict[str, Any] | None:

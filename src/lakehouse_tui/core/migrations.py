@@ -101,4 +101,41 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         alter table raw_file_scans add column duplicate_readings integer;
         """,
     ),
+    (
+        "005_partitions",
+        """
+        alter table raw_file_scans add column batch_stats_json text;
+        alter table raw_file_scans add column schema_signature text;
+        alter table runs add column partitions_json text;
+        create table partitions (
+            asset_key text not null,
+            partition_key text not null,
+            status text not null,
+            run_id text,
+            input_version text,
+            code_signature text,
+            rows integer,
+            ts_min text,
+            ts_max text,
+            updated_at real not null,
+            attempt_status text,
+            attempt_run_id text,
+            attempt_message text,
+            primary key (asset_key, partition_key)
+        );
+        create table partition_history (
+            id integer primary key,
+            run_id text not null,
+            asset_key text not null,
+            partition_key text not null,
+            ts real not null,
+            status text not null,
+            rows integer,
+            ts_min text,
+            ts_max text,
+            message text
+        );
+        create index partition_history_key on partition_history(asset_key, partition_key, id);
+        """,
+    ),
 )

@@ -9,7 +9,8 @@ stats files and must stay free of heavy imports.
 DuckDB treats `[ ] * ?` in a path as a glob, so every path is escaped (`glob_literal`) and the
 scan checks it read exactly the one file it named. The validated names are handed to dbt
 (`dbt_env`), whose staging model then reads exactly that set. A batch id found in two files
-fails the raw asset: its readings would otherwise be counted twice.
+fails the raw asset when two files cover the same stretch of it (a copy: its readings
+would be counted twice); a batch split across files by time is one partition of several files.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 from lakehouse_tui.errors import DataError
 
 RAW_FILES_ENV = "LAKEHOUSE_TUI_RAW_FILES"  # read by the dbt project's raw_file_filter()
+RAW_UNIFORM_ENV = "LAKEHOUSE_TUI_RAW_UNIFORM"  # read by raw_union_by_name()
 EXPECTED_COLUMNS = ("batch_id", "equipment_id", "ts", "tag", "value", "site")
 STRING_COLUMNS = ("batch_id", "equipment_id", "tag", "site")
 
@@ -56,6 +58,7 @@ class RawScan:
     batch_ids: tuple[str, ...]
     names: tuple[str, ...] = ()  # the validated files, by name in the raw dir
     duplicate_readings: tuple[tuple[str, int], ...] = ()  # (file name, repeated readings)
+    uniform_schema: bool = False  # every file has the same column names and types
 
     def metadata(self) -> dict[str, Any]:
         return {
@@ -96,8 +99,13 @@ def glob_literal(path: Path) -> str:
 
 
 def dbt_env(scan: RawScan) -> dict[str, str]:
-    """What tells the dbt staging model to read exactly the validated files."""
-    return {RAW_FILES_ENV: json.dumps(list(scan.names))}
+    """What tells the dbt staging model to read exactly the validated files, and whether
+    they share one schema: then DuckDB binds the view on one file's footer instead of
+    reading every file's (union_by_name), so a query of a few batches opens only theirs."""
+    return {
+        RAW_FILES_ENV: json.dumps(list(scan.names)),
+        RAW_UNIFORM_ENV: "1" if scan.uniform_schema else "",
+    }
 
 
 def _type_problem(name: str, duck_type: str) -> str | None:
@@ -161,6 +169,16 @@ class FileScan:
     # Readings (batch, tag, ts) that occur more than once in the file; None: not counted yet
     # (validated by an older version).
     duplicate_readings: int | None = None
+    # (batch, rows, ts_min, ts_max) per batch, for a file holding several (one: the file's own).
+    batch_stats: tuple[tuple[str, int, str | None, str | None], ...] = ()
+    schema_signature: str | None = None  # its columns' names and types, in name order
+
+    def stats_of(self, batch: str) -> tuple[int, str | None, str | None]:
+        """Rows and time range of one of the file's batches."""
+        for name, rows, low, high in self.batch_stats:
+            if name == batch:
+                return rows, low, high
+        return self.rows, self.ts_min, self.ts_max
 
 
 def scan_file(connection: Any, path: Path) -> FileScan:
@@ -202,6 +220,7 @@ def scan_file(connection: Any, path: Path) -> FileScan:
         low, high = (_timestamp(v) for v in _bounds(connection, path, "ts"))
         batch_ids = _batch_ids(connection, path)
         duplicates = _duplicate_readings(connection, path)
+        per_batch = _batch_stats(connection, path) if len(batch_ids) > 1 else ()
     except (duckdb.Error, ValueError) as err:
         raise DataError(
             f"{path}: cannot read its data ({str(err).splitlines()[0]}); replace or remove it"
@@ -213,7 +232,20 @@ def scan_file(connection: Any, path: Path) -> FileScan:
         high.isoformat(sep=" ") if high else None,
         tuple(sorted(batch_ids)),
         duplicates,
+        per_batch,
+        ",".join(f"{name}:{kind}" for name, kind in sorted(columns.items())),
     )
+
+
+def _batch_stats(
+    connection: Any, path: Path
+) -> tuple[tuple[str, int, str | None, str | None], ...]:
+    rows = connection.execute(
+        "select batch_id, count(*), min(ts)::varchar, max(ts)::varchar from read_parquet(?) "
+        "where batch_id is not null group by batch_id order by batch_id",
+        [glob_literal(path)],
+    ).fetchall()
+    return tuple((str(b), int(n), low, high) for b, n, low, high in rows)
 
 
 def _duplicate_readings(connection: Any, path: Path) -> int:
@@ -251,7 +283,7 @@ def scan(
         for path in files:
             try:
                 key = file_key(path)
-                if key in known and known[key].duplicate_readings is not None:
+                if key in known and _complete(known[key]):
                     results[key] = by_path[path] = known[key]
                     continue
                 if connection is None:
@@ -284,24 +316,46 @@ def scan(
             for path, found in by_path.items()
             if (count := found.duplicate_readings or 0)
         ),
+        uniform_schema=len({s.schema_signature for s in scans}) == 1,
     )
     return summary, results
 
 
+def _complete(found: FileScan) -> bool:
+    """Validated by a version that recorded all we need now (else read the file again)."""
+    return (
+        found.duplicate_readings is not None
+        and found.schema_signature is not None
+        and (len(found.batch_ids) <= 1 or bool(found.batch_stats))
+    )
+
+
 def _refuse_duplicate_batches(raw_dir: Path, by_path: Mapping[Path, FileScan]) -> None:
-    """A batch in two files would have every reading counted twice downstream."""
-    first: dict[str, Path] = {}
+    """A batch may be split across files (by time, say), but two files covering the same
+    stretch of one batch are a copy: every reading would be counted twice downstream."""
+    seen: dict[str, list[tuple[Path, str | None, str | None]]] = {}
     clashes: list[tuple[str, Path, Path]] = []
     for path, found in by_path.items():
         for batch in found.batch_ids:
-            if batch in first:
-                clashes.append((batch, first[batch], path))
-            else:
-                first[batch] = path
+            _, low, high = found.stats_of(batch)
+            for other, other_low, other_high in seen.get(batch, []):
+                if _overlap(low, high, other_low, other_high):
+                    clashes.append((batch, other, path))
+                    break
+            seen.setdefault(batch, []).append((path, low, high))
     if clashes:
         batch, one, other = clashes[0]
         more = f" (and {len(clashes) - 1} more batch(es) in two files)" if len(clashes) > 1 else ""
         raise DataError(
-            f"raw dir {raw_dir}: batch {batch} is in both {one.name} and {other.name}{more}; "
-            "remove or move one of the files so its readings are not counted twice"
+            f"raw dir {raw_dir}: batch {batch} is in both {one.name} and {other.name} over the "
+            f"same time span{more}; remove or move one of the files so its readings are not "
+            "counted twice"
         )
+
+
+def _overlap(
+    low: str | None, high: str | None, other_low: str | None, other_high: str | None
+) -> bool:
+    if None in (low, high, other_low, other_high):
+        return True  # cannot tell: assume the worst
+    return str(low) <= str(other_high) and str(other_low) <= str(high)

@@ -29,6 +29,7 @@ class Retry:
     run: RunRecord
     keys: list[str]  # in dependency order
     gone: list[str]  # assets of that run that no longer exist in the project
+    partitions: tuple[str, ...] = ()  # the batches the run processed: the retry does them again
 
     @property
     def selection(self) -> str:
@@ -36,7 +37,10 @@ class Retry:
 
     @property
     def description(self) -> str:
-        return f"retry of {self.run.id}: {', '.join(self.keys)}"
+        text = f"retry of {self.run.id}: {', '.join(self.keys)}"
+        if self.partitions:
+            text += f" ({len(self.partitions)} partition(s))"
+        return text
 
 
 def run_to_retry(store: RunStore, run_id: str | None) -> RunRecord:
@@ -71,4 +75,6 @@ def plan_retry(store: RunStore, graph: AssetGraph, run_id: str | None) -> Retry:
     keys, gone = retry_keys(store, graph, run.id)
     if not keys:
         raise NothingToRetry(f"nothing to retry in run {run.id}: every asset of it materialized")
-    return Retry(run, keys, gone)
+    # One scope per run, all-or-nothing per model: a model that did not finish did none of
+    # the run's batches, and the retry does exactly those again.
+    return Retry(run, keys, gone, tuple(store.run_partitions(run.id)))

@@ -20,6 +20,7 @@ from typing import Any
 from lakehouse_tui import filesystem
 from lakehouse_tui.core import lock
 from lakehouse_tui.core.migrations import MIGRATIONS
+from lakehouse_tui.core.partition_store import PartitionRecords
 from lakehouse_tui.core.raw import FileScan
 from lakehouse_tui.core.records import (  # re-exported: callers import them from here
     CheckResult,
@@ -45,7 +46,7 @@ __all__ = [
 ]
 
 
-class RunStore(StoreQueries):
+class RunStore(StoreQueries, PartitionRecords):
     """All reads and writes of run history. Safe to open from several processes at once."""
 
     def __init__(self, path: Path, *, lock_path: Path | None = None) -> None:
@@ -321,7 +322,8 @@ class RunStore(StoreQueries):
             db.execute("delete from raw_file_scans")
             db.executemany(
                 "insert into raw_file_scans (file_key, rows, bytes, ts_min, ts_max, "
-                "batch_ids_json, duplicate_readings) values (?, ?, ?, ?, ?, ?, ?)",
+                "batch_ids_json, duplicate_readings, batch_stats_json, schema_signature) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         key,
@@ -331,6 +333,8 @@ class RunStore(StoreQueries):
                         s.ts_max,
                         json.dumps(list(s.batch_ids)),
                         s.duplicate_readings,
+                        json.dumps(s.batch_stats) if s.batch_stats else None,
+                        s.schema_signature,
                     )
                     for key, s in scans.items()
                 ],
@@ -348,6 +352,8 @@ class RunStore(StoreQueries):
                 row["ts_max"],
                 tuple(json.loads(row["batch_ids_json"])),
                 row["duplicate_readings"],
+                tuple(tuple(stat) for stat in json.loads(row["batch_stats_json"] or "[]")),
+                row["schema_signature"],
             )
             for row in rows
         }

@@ -6,7 +6,7 @@ Opening one never imports dbt unless the dbt project changed since the last pars
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lakehouse_tui.config import Config
 from lakehouse_tui.core import airbyte_assets, dbt_setup, manifest, versions, warehouse_state
@@ -16,6 +16,9 @@ from lakehouse_tui.core.plan import Plan, build_plan
 from lakehouse_tui.core.selection import select
 from lakehouse_tui.core.store import RunStore
 from lakehouse_tui.errors import UsageError
+
+if TYPE_CHECKING:
+    from lakehouse_tui.core.partitions import PartitionSummary
 
 
 @dataclass
@@ -57,6 +60,18 @@ class Workspace:
             self.graph, latest, lake.warehouse, self.config.state_dir
         )
         return versions.staleness(self.graph, latest, lake.raw_dir, failed, missing)
+
+    def partition_summaries(self, key: str | None = None) -> dict[str, PartitionSummary]:
+        """Every partitioned asset's partitions (or one asset's), with their status."""
+        from lakehouse_tui.core import partitions
+
+        keys = [key] if key is not None else self.graph.order()
+        keys = [k for k in keys if partitions.is_partitioned(self.graph, k)]
+        if not keys:
+            return {}
+        sources = partitions.raw_partitions(self.config.lake.raw_dir, self.store.raw_file_scans())
+        states = self.store.partition_states(key)
+        return {k: partitions.summarize(self.graph, k, sources, states.get(k, {})) for k in keys}
 
     def stale_keys(self) -> set[str]:
         return {key for key, s in self.staleness().items() if s.stale}

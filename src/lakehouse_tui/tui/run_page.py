@@ -1,41 +1,35 @@
 """The runs screen's page of one run, under its timeline: what was asked (selection, job,
-partitions) and the plan it ran, step by step, as the store recorded it at the start.
+the partitions it processed, `RunStore.run_partitions`) and the plan it ran, step by step,
+as the store recorded it at the start.
 
 Plain rich `Text` (names from the store are data, never markup); no Textual.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from rich.text import Text
 
 from lakehouse_tui.core.records import RunRecord
 
 
-def _partitions(run: RunRecord) -> str:
-    """The run's partitions, when the store has them (issue 15): "B-01, B-02" or ""."""
-    value: Any = getattr(run, "partitions", None)
-    if not value:
-        return ""
-    if isinstance(value, dict):
-        value = (
-            value.get("keys") or value.get("partitions") or [f"{k}={v}" for k, v in value.items()]
-        )
-    if isinstance(value, list | tuple):
-        shown = ", ".join(str(v) for v in value[:8])
-        return shown + (f" and {len(value) - 8} more" if len(value) > 8 else "")
-    return str(value)
+def _partitions(partitions: Sequence[str]) -> str:
+    """The batches the run processed (issue 15): "B-01, B-02 (2)", the first 8 of many."""
+    if not partitions:
+        return "none recorded (whole tables)"
+    shown = ", ".join(partitions[:8])
+    more = f" and {len(partitions) - 8} more" if len(partitions) > 8 else ""
+    return f"{shown}{more} ({len(partitions)})"
 
 
-def run_page(run: RunRecord) -> Text:
+def run_page(run: RunRecord, partitions: Sequence[str] = ()) -> Text:
     text = Text()
     text.append("\nasked  ", style="bold")
     text.append(f"selection {run.selection}")
     if run.job:
         text.append(f", job {run.job}")
-    partitions = _partitions(run)
-    text.append(f"\n       partitions {partitions or 'all (not partitioned)'}")
+    text.append(f"\n       partitions {_partitions(partitions)}")
     text.append("\nplan   ", style="bold")
     if not run.plan:
         text.append("(none recorded: nothing was selected, or the run stopped before it)", "dim")

@@ -4,7 +4,7 @@ assets as a timeline, and its logs. `f` re-runs what failed, was skipped or neve
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -73,6 +73,7 @@ class RunDetailLoaded(Message):
     run: RunRecord
     assets: list[RunAsset]
     logs: list[LogLine]
+    partitions: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -187,7 +188,12 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
         if run is None:
             return
         self.post_message(
-            RunDetailLoaded(run, store.run_assets(run_id), store.logs(run_id, limit=2000))
+            RunDetailLoaded(
+                run,
+                store.run_assets(run_id),
+                store.logs(run_id, limit=2000),
+                store.run_partitions(run_id),
+            )
         )
 
     def on_run_detail_loaded(self, message: RunDetailLoaded) -> None:
@@ -195,7 +201,9 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
         names = max((len(a.asset_key) for a in message.assets), default=5)
         room = self.query_one("#run-timeline-scroll").size.width - 2 - names - 16
         page = timeline(message.run, message.assets, self.clock(), max(8, min(60, room)))
-        self.query_one("#run-timeline", Static).update(page + run_page(message.run))
+        self.query_one("#run-timeline", Static).update(
+            page + run_page(message.run, message.partitions)
+        )
         log = self.query_one("#run-logs", RichLog)
         log.clear()
         for line in message.logs:
