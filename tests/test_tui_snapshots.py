@@ -147,3 +147,23 @@ def test_normalize_store_is_stable(snapshot_lake: Lake) -> None:
     assert [r[0] for r in db.execute("select id from runs order by id")] == ["run-0001", "run-0002"]
     durations = {r[0] for r in db.execute("select distinct duration from materializations")}
     assert durations == {0.5, 1.0}
+
+
+def query(sql: str):  # type: ignore[no-untyped-def]
+    """dim_batch's Preview tab with `sql` run in its query prompt."""
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        from textual.widgets import Input
+
+        await select("dim_batch", "e")(pilot)
+        pilot.app.query_one("#query-input", Input).value = sql
+        await pilot.press("enter")
+        await settle(pilot)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_query_prompt(snap_env: Lake, snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    sql = "select * from curated.dim_batch order by batch_id"
+    assert snap_compare(make_app(), terminal_size=size, run_before=query(sql))

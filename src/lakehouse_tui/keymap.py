@@ -69,7 +69,39 @@ APP_KEYS: tuple[KeySpec, ...] = (
     KeySpec("ctrl+r", "refresh", "Refresh", "Re-read statuses from the run store", show=False),
     KeySpec("l", "toggle_run_panel", "Run log", "Show or hide the run panel", show=False),
     KeySpec("v", "toggle_graph", "Graph", "Lineage as a tree or as a graph of boxes and arrows"),
+    KeySpec(
+        "colon",
+        "select_prompt",
+        "Select",
+        "Type a selection (e.g. +dim_batch, group:dbt_curated and not tag:slow) and run it",
+        ":",
+        show=False,
+    ),
+    KeySpec("e", "query", "Query", "Read-only SQL on the warehouse (Preview tab)", show=False),
+    KeySpec(
+        "b",
+        "toggle_auto_materialize",
+        "Auto",
+        "Auto-materialize new batches: run [sensor] selection when raw files land",
+        show=False,
+    ),
 )
+
+QUERY_KEYS: tuple[KeySpec, ...] = (
+    KeySpec(
+        "ctrl+t",
+        "query.target",
+        "DB",
+        "Query the DuckDB warehouse or the PostgreSQL marts",
+        action="toggle_target",
+    ),
+    KeySpec("ctrl+y", "query.copy", "Copy", "Copy the rows (TSV) to the clipboard", action="copy"),
+    KeySpec(
+        "ctrl+o", "query.export", "Export", "Export every row to .csv or .parquet", action="export"
+    ),
+    KeySpec("escape", "query.close", "Close", "Back to the preview and the tree", action="close"),
+)
+
 
 RUNS_KEYS: tuple[KeySpec, ...] = (
     KeySpec("escape", "runs.close", "Back", "Back to the assets", action="close"),
@@ -86,6 +118,14 @@ RUNS_KEYS: tuple[KeySpec, ...] = (
         "Cancel run",
         "Cancel the running materialization",
         action="cancel_run",
+    ),
+    KeySpec(
+        "slash",
+        "runs.filter",
+        "Filter",
+        "Filter runs: status:failed trigger:timer asset:dim_batch, or any text",
+        "/",
+        action="filter",
     ),
 )
 
@@ -213,6 +253,7 @@ SCREENS: tuple[tuple[str, tuple[KeySpec, ...]], ...] = (
     ("Filter", FILTER_KEYS),
     ("Graph view", GRAPH_KEYS),
     ("Log view", LOG_KEYS),
+    ("Query prompt (Preview tab)", QUERY_KEYS),
     ("Runs screen", RUNS_KEYS),
 )
 

@@ -33,6 +33,8 @@ class RunRequest:
     wait: bool = False  # queue behind a run that holds the lock (`--wait`)
     partitions: tuple[str, ...] = ()  # only these batches (`--partition`)
     full_refresh: bool = False  # rebuild every batch (`--full-refresh`)
+    trigger: str = "tui"  # "sensor" for the auto-materialize toggle's runs
+    skip_unchanged: bool = False  # `--skip-unchanged`: nothing to do when no input changed
 
     def argv(self, config_path: Path | None) -> list[str]:
         args: list[str] = []
@@ -46,7 +48,9 @@ class RunRequest:
             args.append("--full-refresh")
         if self.wait:
             args.append("--wait")
-        return child_argv(*args, "--trigger", "tui", "--json", config_path=config_path)
+        if self.skip_unchanged:
+            args.append("--skip-unchanged")
+        return child_argv(*args, "--trigger", self.trigger, "--json", config_path=config_path)
 
     @property
     def description(self) -> str:

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from lakehouse_tui.core.executor import RunOutcome
     from lakehouse_tui.core.workspace import Workspace
 
-TRIGGERS = ("cli", "timer", "tui")
+TRIGGERS = ("cli", "timer", "tui", "sensor")  # sensor: the TUI's auto-materialize toggle
 REQUEST_KEYS = {"selection", "job", "trigger", "skip_unchanged", "partitions", "full_refresh"}
 
 

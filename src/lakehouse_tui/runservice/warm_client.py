@@ -168,7 +168,12 @@ class WarmClient:
             raise OSError("the warm executor is not ready")
         request = run.request
         line = json.dumps(
-            {"selection": request.selection, "job": request.job, "trigger": "tui"}
+            {
+                "selection": request.selection,
+                "job": request.job,
+                "trigger": request.trigger,
+                "skip_unchanged": request.skip_unchanged,
+            }
             | {"partitions": list(request.partitions), "full_refresh": request.full_refresh}
         )
         try:

@@ -38,6 +38,7 @@ from lakehouse_tui.tui.messages import (
     WorkspaceOpened,
     unless_closing,
 )
+from lakehouse_tui.tui.prompts import PromptActions
 from lakehouse_tui.tui.run_controller import RunController
 from lakehouse_tui.tui.screens.generate_data import GenerateData
 from lakehouse_tui.tui.screens.help import HelpScreen
@@ -56,7 +57,7 @@ if TYPE_CHECKING:
     from lakehouse_tui.runservice.warm_client import WarmClient, WarmRun
 
 
-class LakehouseApp(ReportsWorkerErrors, App[int]):
+class LakehouseApp(PromptActions, ReportsWorkerErrors, App[int]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so subclasses elsewhere work
     TITLE = "lakehouse-tui"
     BINDINGS: ClassVar[list[BindingType]] = [*APP_BINDINGS, *TAB_BINDINGS]
@@ -206,6 +207,7 @@ class LakehouseApp(ReportsWorkerErrors, App[int]):
         self.state = message.state
         tree = self.query_one("#tree", AssetTree)
         tree.set_statuses(message.state.statuses)
+        self.show_freshness(message.state.freshness)
         self.runs.follower.follow(message.state.running)
         if changed and self.selected_key is not None:
             self.load_details(self.selected_key)
@@ -365,8 +367,7 @@ class LakehouseApp(ReportsWorkerErrors, App[int]):
     def action_show_schedule(self) -> None:
         self.push_screen(ScheduleScreen(self.config.path))
 
-    def action_sync(self) -> None:
-        """Sync the selected Airbyte connection, or all of them."""
+    def action_sync(self) -> None:  # the selected Airbyte connection, or all of them
         run_offers.ask_to_sync(self, self.selected_key)
 
     def action_help(self) -> None:
@@ -387,12 +388,12 @@ class LakehouseApp(ReportsWorkerErrors, App[int]):
         )
 
     def on_unmount(self) -> None:
+        self.auto.close()
         if self.warm is not None:
             self.warm.close()  # first, so that it starts no replacement; cancels its run
         self.runs.close()
-        # The workspace's store is left open on purpose: a thread worker may still be in a
-        # query, and RunStore.close() does not take the store's lock (closing under a running
-        # query crashes sqlite3). The process exit closes it.
+        # The store stays open: a worker may be mid-query, and closing under it crashes
+        # sqlite3 (RunStore.close() does not take its lock). The process exit closes it.
 
 
 def create_app(config: Config, **options: Any) -> LakehouseApp:

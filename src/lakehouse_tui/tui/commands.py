@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from lakehouse_tui.core.assets import JOBS
+from lakehouse_tui.tui import prompts
 
 if TYPE_CHECKING:
     from lakehouse_tui.tui.app import LakehouseApp
@@ -45,6 +46,7 @@ class LakehouseCommands(Provider):
                 ("Materialize stale assets", "s", app.action_materialize_stale),
                 ("Show runs", "r", app.action_show_runs),
             ]
+            found += palette_extras(app)
         found += [
             ("Cancel the running materialization", "c", app.action_cancel_run),
             (
@@ -58,8 +60,10 @@ class LakehouseCommands(Provider):
         return found
 
     async def discover(self) -> Hits:
+        # Every "Go to asset" would crowd the list before anything is typed.
         for name, help_text, callback in self.commands():
-            yield DiscoveryHit(name, callback, help=help_text)
+            if not name.startswith("Go to asset"):
+                yield DiscoveryHit(name, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -67,3 +71,25 @@ class LakehouseCommands(Provider):
             score = matcher.match(name)
             if score > 0:
                 yield Hit(score, matcher.highlight(name), callback, help=help_text)
+
+
+def palette_extras(app: LakehouseApp) -> list[tuple[str, str, Callable[[], object]]]:
+    """The main screen's prompts, schedule, sync, auto-materialize and a jump to every asset."""
+    auto = "off" if app.auto.on else "on"
+    found: list[tuple[str, str, Callable[[], object]]] = [
+        ("Type a selection to materialize", ":", app.action_select_prompt),
+        ("Query the warehouse (SQL)", "e, on the Preview tab", app.action_query),
+        ("Schedule: the nightly OS timer", "t", app.action_show_schedule),
+        ("Sync Airbyte", "y: the selected connection, or every one", app.action_sync),
+        (
+            f"Auto-materialize new batches: turn {auto}",
+            "b: run [sensor] selection when raw files land",
+            app.action_toggle_auto_materialize,
+        ),
+    ]
+    if app.workspace is not None:
+        for key in app.workspace.graph.names():
+            found.append(
+                (f"Go to asset {key}", "in the tree", partial(prompts.go_to_asset, app, key))
+            )
+    return found

@@ -19,6 +19,7 @@ from lakehouse_tui.core.assets import Asset, GroupAsset
 from lakehouse_tui.core.run_events import RunEvent
 from lakehouse_tui.core.store import CheckResult, LogLine, Materialization, RunAsset, RunRecord
 from lakehouse_tui.core.workspace import Workspace
+from lakehouse_tui.tui.freshness_view import Due, deadlines
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class LakeState:
     signature: tuple[Any, ...]
     running: RunRecord | None
     raw_files: int
+    freshness: dict[str, Due] = field(default_factory=dict)  # [freshness] deadlines
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ def load_state(workspace: Workspace) -> LakeState:
     statuses = {s.key: s for s in asset_statuses(workspace)}
     running = next((r for r in workspace.store.runs(5) if r.status == "running"), None)
     files = len(raw.parquet_files(workspace.config.lake.raw_dir))
-    return LakeState(statuses, sig, running, files)
+    return LakeState(statuses, sig, running, files, deadlines(workspace, statuses))
 
 
 def compiled_sql(workspace: Workspace, asset: Asset) -> str | None:

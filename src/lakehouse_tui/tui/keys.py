@@ -39,6 +39,7 @@ SCHEDULE_BINDINGS: list[Binding] = bindings(keymap.SCHEDULE_KEYS)
 PARTITION_BINDINGS: list[Binding] = bindings(keymap.PARTITION_KEYS)
 GRAPH_BINDINGS: list[Binding] = bindings(keymap.GRAPH_KEYS)
 LOG_BINDINGS: list[Binding] = bindings(keymap.LOG_KEYS)
+QUERY_BINDINGS: list[Binding] = bindings(keymap.QUERY_KEYS)
 
 ALL_BINDINGS: list[tuple[str, list[Binding]]] = [
     (title, bindings(specs)) for title, specs in keymap.SCREENS

@@ -4,7 +4,7 @@ assets as a timeline, and its logs. `f` re-runs what failed, was skipped or neve
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -14,14 +14,22 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from lakehouse_tui import formatting as fmt
 from lakehouse_tui.core.retry import retry_keys
+from lakehouse_tui.core.run_filter import RunFilter
 from lakehouse_tui.core.store import LogLine, RunAsset, RunRecord
 from lakehouse_tui.tui.keys import RUNS_BINDINGS
+from lakehouse_tui.tui.run_page import run_page
 from lakehouse_tui.tui.widgets.footer import AppFooter
 from lakehouse_tui.tui.widgets.log_view import LogView
+from lakehouse_tui.tui.widgets.runs_filter import (
+    FILTER_HINT,
+    RunsFilterInput,
+    filtered_runs,
+    runs_title,
+)
 from lakehouse_tui.tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
@@ -66,11 +74,14 @@ class RunDetailLoaded(Message):
     run: RunRecord
     assets: list[RunAsset]
     logs: list[LogLine]
+    partitions: list[str] = field(default_factory=list)
 
 
 @dataclass
 class RunsLoaded(Message):
     runs: list[RunRecord]
+    total: int = 0  # before the filter
+    filter_text: str = ""
 
 
 class RunsScreen(ReportsWorkerErrors, Screen[None]):
@@ -91,9 +102,12 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
         self.current: RunRecord | None = None
         self.current_assets: list[RunAsset] = []
         self.signature: tuple[object, ...] = ()
+        self.run_filter = RunFilter()
+        self.filter_text = ""
 
     def compose(self) -> ComposeResult:
         yield Static("Runs — every run, whoever started it", id="runs-title")
+        yield RunsFilterInput(placeholder=FILTER_HINT, id="runs-filter")
         with Vertical(id="runs-body"):
             yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
             with Horizontal(id="run-detail"):
@@ -111,14 +125,32 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
 
     @work(thread=True, exclusive=True, group="runs-list", exit_on_error=False)
     def load_runs(self) -> None:
-        self.post_message(RunsLoaded(self.workspace.store.runs(500)))
+        runs, wanted, text = self.workspace.store.runs(500), self.run_filter, self.filter_text
+        kept = filtered_runs(self.workspace.store, runs, wanted)
+        self.post_message(RunsLoaded(kept, len(runs), text))
+
+    def action_filter(self) -> None:
+        self.query_one("#runs-filter", RunsFilterInput).open()
+
+    @on(Input.Changed, "#runs-filter")
+    def filter_changed(self, event: Input.Changed) -> None:
+        from lakehouse_tui.errors import UsageError
+
+        try:
+            self.run_filter = RunFilter.parse(event.value)
+        except UsageError as err:
+            self.query_one("#runs-title", Static).update(Text(str(err), style="red"))
+            return
+        self.filter_text = event.value.strip()
+        self.load_runs()
 
     def on_runs_loaded(self, message: RunsLoaded) -> None:
-        signature = tuple((r.id, r.status, r.ended_at) for r in message.runs)
-        if signature == self.signature:
+        signature = (message.filter_text, *((r.id, r.status, r.ended_at) for r in message.runs))
+        if signature == self.signature or message.filter_text != self.filter_text:
             return
         self.signature = signature
         self.runs = message.runs
+        self.query_one("#runs-title", Static).update(runs_title(message))
         table = self.query_one("#runs-table", DataTable)
         keep = self.current.id if self.current else None
         table.clear()
@@ -135,7 +167,9 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
             )
         if not self.runs:
             self.query_one("#run-timeline", Static).update(
-                "No runs yet. Press escape, then m or a."
+                "No run matches the filter."
+                if message.filter_text
+                else "No runs yet. Press escape, then m or a."
             )
             return
         ids = [r.id for r in self.runs]
@@ -155,15 +189,21 @@ class RunsScreen(ReportsWorkerErrors, Screen[None]):
         if run is None:
             return
         self.post_message(
-            RunDetailLoaded(run, store.run_assets(run_id), store.logs(run_id, limit=2000))
+            RunDetailLoaded(
+                run,
+                store.run_assets(run_id),
+                store.logs(run_id, limit=2000),
+                store.run_partitions(run_id),
+            )
         )
 
     def on_run_detail_loaded(self, message: RunDetailLoaded) -> None:
         self.current, self.current_assets = message.run, message.assets
         names = max((len(a.asset_key) for a in message.assets), default=5)
         room = self.query_one("#run-timeline-scroll").size.width - 2 - names - 16
+        page = timeline(message.run, message.assets, self.clock(), max(8, min(60, room)))
         self.query_one("#run-timeline", Static).update(
-            timeline(message.run, message.assets, self.clock(), max(8, min(60, room)))
+            page + run_page(message.run, message.partitions)
         )
         store, run_id = self.workspace.store, message.run.id
         self.query_one("#run-logs", LogView).show(

@@ -35,10 +35,12 @@ from lakehouse_tui.tui.widgets.history_plot import HistoryView
 from lakehouse_tui.tui.widgets.log_view import LogSource, LogView
 from lakehouse_tui.tui.widgets.partition_strip import PartitionStrip
 from lakehouse_tui.tui.widgets.partitions_tab import PartitionsTab
+from lakehouse_tui.tui.widgets.query_prompt import QueryPrompt
 from lakehouse_tui.tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from lakehouse_tui.core.workspace import Workspace
+    from lakehouse_tui.tui.freshness_view import Due
 
 
 class AssetDetail(ReportsWorkerErrors, Vertical):
@@ -52,6 +54,7 @@ class AssetDetail(ReportsWorkerErrors, Vertical):
         self.group_status: str = "never"
         self.workspace: Workspace | None = None  # set by the app once it is open
         self.preview_key: str | None = None
+        self.due: dict[str, Due] = {}  # [freshness] deadlines, set by the app with the state
 
     def compose(self) -> ComposeResult:
         yield Static("Loading the dbt project…", id="detail-title")
@@ -73,6 +76,7 @@ class AssetDetail(ReportsWorkerErrors, Vertical):
             with TabPane("Preview", id="preview"), Vertical():
                 yield Static("", id="preview-status")
                 yield DataTable(id="preview-table", zebra_stripes=True)
+                yield QueryPrompt(lambda: self.workspace, clock=self.clock, id="query-prompt")
             with TabPane("Partitions", id="partitions"):
                 yield PartitionsTab(strip, clock=self.clock, id="partitions-tab")
 
@@ -136,6 +140,8 @@ class AssetDetail(ReportsWorkerErrors, Vertical):
                 table.add_row("stale", Text(self.status.stale_reason))
             if self.status.checks_summary:
                 table.add_row("checks", Text(self.status.checks_summary))
+            if (due := self.due.get(d.key)) is not None:
+                table.add_row("freshness", Text(*due.describe(now)))
         else:
             table.add_row("status", status_text(self.group_status))
         table.add_row("upstream", names_text(d.upstream))

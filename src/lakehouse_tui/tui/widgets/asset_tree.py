@@ -16,6 +16,7 @@ from textual.widgets.tree import TreeNode
 from lakehouse_tui import formatting as fmt
 from lakehouse_tui.core.asset_status import AssetStatus
 from lakehouse_tui.core.graph import AssetGraph
+from lakehouse_tui.tui import freshness_view
 
 
 class AssetTree(Tree[str]):
@@ -43,6 +44,7 @@ class AssetTree(Tree[str]):
         self.related_up: set[str] = set()
         self.related_down: set[str] = set()
         self.selected_key: str | None = None
+        self.due: dict[str, freshness_view.Due] = {}  # [freshness] deadlines
 
     # -- structure ----------------------------------------------------------------------
 
@@ -117,6 +119,10 @@ class AssetTree(Tree[str]):
 
     def set_statuses(self, statuses: dict[str, AssetStatus]) -> None:
         self.statuses = statuses
+        self.refresh_labels()
+
+    def set_freshness(self, due: dict[str, freshness_view.Due]) -> None:
+        self.due = due
         self.refresh_labels()
 
     def set_override(self, key: str, status: str | None) -> None:
@@ -199,6 +205,9 @@ class AssetTree(Tree[str]):
         when = self.materialized_at(key)
         age = fmt.age(self.clock() - when) if when is not None else "-"
         age = self.notes.get(key, age)
+        overdue = freshness_view.overdue_units(self.due, self.units(key), self.clock())
+        if overdue:
+            age = freshness_view.GLYPH + age
         is_group = self.graph is not None and key in self.graph.groups
         relation = self.relation(key)
         name_style = "bold" if is_group else ""
@@ -212,7 +221,7 @@ class AssetTree(Tree[str]):
             " ",
             (key, name_style.strip()),
             " " * pad,
-            (f"{age:>3}", "dim"),
+            (f"{age:>3}", freshness_view.STYLE if overdue else "dim"),
             (marker, marker_style),
             " ",
         )
