@@ -87,12 +87,10 @@ class LakehouseApp(PromptActions, ReportsWorkerErrors, App[int]):
         self.runs = RunController(self)
         self.quit_armed = False
         self.exit_code = 0
-        # --debug: a failed worker's traceback goes here (see worker_errors)
         self.debug_log: Path | None = config.state_dir / "tui-debug.log" if debug else None
 
     @property
-    def child(self) -> ChildRun | WarmRun | None:
-        """Our run's process, while it goes."""
+    def child(self) -> ChildRun | WarmRun | None:  # our run's process, while it goes
         return self.runs.child
 
     # -- layout -------------------------------------------------------------------------
