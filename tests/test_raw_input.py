@@ -81,8 +81,8 @@ def test_a_batch_in_two_files_fails_the_raw_asset_naming_both(lake: Lake) -> Non
     message = lake.run_assets(run["id"])["raw_bioreactor_data"]["message"]
     assert message == (
         f"raw dir {lake.raw_dir}: batch FB-2026-002 is in both FB-2026-002 (copy).parquet and "
-        "FB-2026-002.parquet; remove or move one of the files so its readings are not "
-        "counted twice"
+        "FB-2026-002.parquet over the same time span; remove or move one of the files so its "
+        "readings are not counted twice"
     )
     assert message in result.err
     assert lake.run_assets(run["id"])["stg_bioreactor"]["status"] == "skipped"

@@ -10,7 +10,7 @@ from textual.pilot import Pilot
 
 from graph_trace import traced_edges
 from lakehouse_tui import config as config_module
-from lakehouse_tui.tui import format as fmt
+from lakehouse_tui import formatting as fmt
 from lakehouse_tui.tui.app import LakehouseApp, create_app
 from lakehouse_tui.tui.widgets.asset_detail import AssetDetail
 from lakehouse_tui.tui.widgets.asset_graph import UP_STYLE, AssetGraphView
