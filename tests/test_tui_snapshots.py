@@ -156,7 +156,9 @@ def query(sql: str):  # type: ignore[no-untyped-def]
         from textual.widgets import Input
 
         await select("dim_batch", "e")(pilot)
-        pilot.app.query_one("#query-input", Input).value = sql
+        prompt = pilot.app.query_one("#query-input", Input)
+        prompt.cursor_blink = False  # the cursor's blink phase would make the snapshot flaky
+        prompt.value = sql
         await pilot.press("enter")
         await settle(pilot)
 
