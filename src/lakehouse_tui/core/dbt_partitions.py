@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lakehouse_tui.core import partition_recording, partitions
+from lakehouse_tui.core import partition_recording, partitions, warehouse
 from lakehouse_tui.core.assets import Check
 from lakehouse_tui.core.checks import CheckSql
 from lakehouse_tui.core.graph import AssetGraph
@@ -92,7 +92,7 @@ class StepPartitions:
             now = self.store.partition_states(key).get(key, {})
             metadata[key] = {
                 **partition_recording.totals(now),
-                "columns": partition_recording.column_names(connection, relation),
+                "columns": [name for name, _ in warehouse.columns(connection, relation)],
             }
         return metadata
 

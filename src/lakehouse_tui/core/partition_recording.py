@@ -45,9 +45,10 @@ def batch_stats(
     connection: Any, relation: str, batches: Sequence[str] | None, files: Sequence[str] | None
 ) -> BatchStats:
     """{batch: (rows, ts_min, ts_max)} of a model, for these batches (None: all of them)."""
-    low, high = _time_columns(connection, relation)
+    low, high = warehouse.time_columns(warehouse.columns(connection, relation))
     select = "batch_id, count(*)"
-    select += f", min({_quote(low)})::varchar, max({_quote(high)})::varchar" if low else ""
+    if low and high:
+        select += f", min({warehouse.quote(low)})::varchar, max({warehouse.quote(high)})::varchar"
     where: list[str] = []
     params: list[Any] = []
     if files is not None:
@@ -63,33 +64,6 @@ def batch_stats(
     return {
         str(row[0]): (int(row[1]), row[2] if low else None, row[3] if low else None) for row in rows
     }
-
-
-def column_names(connection: Any, relation: str) -> list[str]:
-    return [name for name, _ in _columns(connection, relation)]
-
-
-def _columns(connection: Any, relation: str) -> list[tuple[str, str]]:
-    schema, _, table = relation.partition(".")
-    rows = connection.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_schema = ? and table_name = ? order by ordinal_position",
-        [schema, table],
-    ).fetchall()
-    return [(str(name), str(kind)) for name, kind in rows]
-
-
-def _time_columns(connection: Any, relation: str) -> tuple[str | None, str | None]:
-    columns = _columns(connection, relation)
-    names = [name for name, _ in columns]
-    if "batch_start" in names and "batch_end" in names:
-        return "batch_start", "batch_end"
-    stamps = [name for name, kind in columns if str(kind).upper().startswith("TIMESTAMP")]
-    return (stamps[0], stamps[0]) if stamps else (None, None)
-
-
-def _quote(name: str | None) -> str:
-    return '"' + str(name).replace('"', '""') + '"'
 
 
 def model_writes(

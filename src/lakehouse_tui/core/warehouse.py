@@ -100,35 +100,43 @@ def wait_until_writable(path: Path, timeout: float = 10.0) -> None:
             delay = min(delay * 2, 0.5)
 
 
-def _quote(name: str) -> str:
+def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
 def relation_sql(relation: str) -> str:
-    return ".".join(_quote(part) for part in relation.split("."))
+    return ".".join(quote(part) for part in relation.split("."))
 
 
-def table_metadata(connection: Any, relation: str) -> dict[str, Any]:
-    """Row count, columns and the time range a table covers."""
+def columns(connection: Any, relation: str) -> list[tuple[str, str]]:
+    """(name, DuckDB type) of a relation's columns, in order."""
     schema, _, table = relation.partition(".")
-    columns = connection.execute(
+    rows = connection.execute(
         "select column_name, data_type from information_schema.columns "
         "where table_schema = ? and table_name = ? order by ordinal_position",
         [schema, table],
     ).fetchall()
-    names = [name for name, _ in columns]
-    timestamps = [name for name, kind in columns if str(kind).upper().startswith("TIMESTAMP")]
-    low: str | None
-    high: str | None
+    return [(str(name), str(kind)) for name, kind in rows]
+
+
+def time_columns(found: list[tuple[str, str]]) -> tuple[str | None, str | None]:
+    """The columns giving a table's time range: batch_start..batch_end, else its first
+    timestamp column."""
+    names = [name for name, _ in found]
     if "batch_start" in names and "batch_end" in names:
-        low, high = "batch_start", "batch_end"
-    elif timestamps:
-        low = high = timestamps[0]
-    else:
-        low = high = None
+        return "batch_start", "batch_end"
+    stamps = [name for name, kind in found if kind.upper().startswith("TIMESTAMP")]
+    return (stamps[0], stamps[0]) if stamps else (None, None)
+
+
+def table_metadata(connection: Any, relation: str) -> dict[str, Any]:
+    """Row count, columns and the time range a table covers."""
+    found = columns(connection, relation)
+    names = [name for name, _ in found]
+    low, high = time_columns(found)
     select = "count(*)"
     if low and high:
-        select += f", min({_quote(low)}), max({_quote(high)})"
+        select += f", min({quote(low)}), max({quote(high)})"
     row = connection.execute(f"select {select} from {relation_sql(relation)}").fetchone()
     metadata: dict[str, Any] = {"rows": int(row[0]), "columns": names}
     if low and high:

@@ -26,6 +26,7 @@ from textual.widgets import DataTable, Input, Static, TabPane
 
 from lakehouse_tui import formatting as fmt
 from lakehouse_tui.tui.keys import QUERY_BINDINGS
+from lakehouse_tui.tui.widgets.detail_parts import cell_text
 from lakehouse_tui.tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
@@ -34,15 +35,6 @@ if TYPE_CHECKING:
     from lakehouse_tui.core.workspace import Workspace
 
 TARGET_LABELS = {"duckdb": "DuckDB", "postgres": "PostgreSQL"}
-
-
-def cell(value: object) -> Text:
-    """A data value as plain text (a value like `[/] oops` is data, not markup)."""
-    if value is None:
-        return Text("∅", style="dim")
-    if isinstance(value, float):
-        return Text(f"{value:.4g}")
-    return Text(str(value))
 
 
 class QueryPrompt(ReportsWorkerErrors, Vertical):
@@ -205,7 +197,7 @@ class QueryPrompt(ReportsWorkerErrors, Vertical):
         for name, kind in zip(result.columns, result.types, strict=True):
             table.add_column(Text.assemble((name, "bold"), "\n", (kind, "dim")))
         for row in result.rows:
-            table.add_row(*(cell(v) for v in row))
+            table.add_row(*(cell_text(v) for v in row))
         more = f"first {len(result.rows):,} rows (more exist)" if result.truncated else None
         shown = more or f"{len(result.rows):,} row{'s' if len(result.rows) != 1 else ''}"
         self.set_status(
